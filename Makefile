@@ -1,0 +1,86 @@
+# One entry point for people and CI. `make run` runs the platform on embedded defaults;
+# `make test` runs every suite. Both bootstrap what they need through `make setup`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+BIN       := $(VENV)/bin
+STAMP     := $(VENV)/.setup-stamp
+SRC_TREES := scripts/loan-generator/src scripts/testkit/src scripts/monitoring/src \
+             scripts/release-tool/src feature-pipeline/src model-training/src inference-service/src
+PY_TREES  := scripts feature-pipeline model-training inference-service infra/tests
+LOCKS     := requirements.lock requirements-checkov.lock requirements-bootstrap.lock
+PYPROJECTS := $(wildcard scripts/*/pyproject.toml) feature-pipeline/pyproject.toml \
+              model-training/pyproject.toml inference-service/pyproject.toml
+
+# Where `make run` keeps its work (generated data, lake, store, registry, bundle).
+RUN_DIR   ?= var/run
+CUSTOMERS ?= 36457
+SEED      ?= 42
+PORT      ?= 8000
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+.PHONY: setup
+setup: $(STAMP) ## create .venv (all services + tools) and .venv-checkov from the hashed locks
+
+$(STAMP): $(LOCKS) $(PYPROJECTS) scripts/dev/setup.sh
+	@scripts/dev/setup.sh
+	@touch $@
+
+.PHONY: lock
+lock: ## re-resolve the hashed locks after a dependency change
+	@scripts/dev/lock.sh
+
+.PHONY: lint
+lint: setup ## ruff lint + format check, mypy on every src/ tree
+	$(BIN)/ruff check $(PY_TREES)
+	$(BIN)/ruff format --check $(PY_TREES)
+	$(BIN)/mypy $(wildcard $(SRC_TREES))
+
+.PHONY: format
+format: setup ## apply ruff fixes and formatting
+	$(BIN)/ruff check --fix $(PY_TREES)
+	$(BIN)/ruff format $(PY_TREES)
+
+.PHONY: test
+test: setup lint ## every test suite: all services, tools and infra
+	$(BIN)/python scripts/dev/run_suites.py
+
+.PHONY: run
+run: setup ## the whole flow on embedded defaults: data, features, training, gate, registry, API
+	RUN_DIR=$(RUN_DIR) CUSTOMERS=$(CUSTOMERS) SEED=$(SEED) PORT=$(PORT) scripts/run_platform.sh
+
+.PHONY: serve
+serve: setup ## start the API on localhost with the bundle and store that `make run` produced
+	RUN_DIR=$(RUN_DIR) PORT=$(PORT) scripts/run_platform.sh serve
+
+.PHONY: e2e
+e2e: setup ## the release flow end to end on emulated AWS (moto) and a real local Postgres
+	$(BIN)/python -m pytest scripts/e2e/tests -q
+
+.PHONY: bench-generate
+bench-generate: setup ## time the full-size synthetic dataset generation
+	$(BIN)/python scripts/loan-generator/benchmarks/bench_generate.py
+
+.PHONY: bench-features
+bench-features: setup ## full-size feature pipeline: wall time per stage and peak memory
+	$(BIN)/python feature-pipeline/benchmarks/bench_features.py
+
+.PHONY: bench-train
+bench-train: setup ## full-size training set, search included
+	$(BIN)/python model-training/benchmarks/bench_train.py
+
+.PHONY: bench-api
+bench-api: setup ## cold start, warm handler latency, HTTP throughput and memory
+	$(BIN)/python inference-service/benchmarks/bench_api.py
+
+.PHONY: bench-monitor
+bench-monitor: setup ## a day of prediction logs (8.64 M lines) through the monitoring job
+	$(BIN)/python scripts/monitoring/benchmarks/bench_monitor.py
+
+.PHONY: clean
+clean: ## remove run outputs and caches (keeps the virtualenvs)
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

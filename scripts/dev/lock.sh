@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Re-resolve the hashed locks from every package's pyproject.toml. Run after changing dependencies.
+# uv does not write index URLs into requirements output unless asked, which keeps hosts out of git.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+UV=.venv/bin/uv
+compile() { "$UV" pip compile -q --generate-hashes --python-version 3.11 --no-header "$@"; }
+projects=()
+for p in scripts/*/pyproject.toml feature-pipeline/pyproject.toml model-training/pyproject.toml \
+         inference-service/pyproject.toml; do
+  projects+=("$p")
+done
+compile "${projects[@]}" requirements-dev.in -o requirements.lock
+compile requirements-checkov.in -o requirements-checkov.lock
+compile requirements-bootstrap.in -o requirements-bootstrap.lock
+compile inference-service/pyproject.toml -o inference-service/requirements.lock
+if grep -n '://' requirements*.lock inference-service/requirements.lock; then
+  echo "a lock names a URL; refusing" >&2; exit 1
+fi

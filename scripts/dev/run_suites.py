@@ -1,0 +1,105 @@
+"""Run every package's pytest suite in its own process and print one combined verdict.
+
+Each service behaves like its own repository (its own tests/, conftest.py and rootdir), so the
+suites are not merged into one pytest session; this runner keeps them separate, collects their
+JUnit reports and closes with a single `N passed, N failed, N skipped` line for the whole repo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SUITES = [
+    "scripts/testkit",
+    "scripts/loan-generator",
+    "feature-pipeline",
+    "model-training",
+    "inference-service",
+    "scripts/monitoring",
+    "scripts/release-tool",
+    "infra",
+]
+
+
+@dataclass
+class SuiteResult:
+    name: str
+    exit_code: int
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+    seconds: float = 0.0
+
+
+def read_junit(path: Path, result: SuiteResult) -> None:
+    if not path.exists():
+        return
+    root = ET.parse(path).getroot()  # noqa: S314 - our own pytest output
+    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+    for suite in suites:
+        tests = int(suite.get("tests", 0))
+        result.failed += int(suite.get("failures", 0))
+        result.errors += int(suite.get("errors", 0))
+        result.skipped += int(suite.get("skipped", 0))
+        result.passed += tests - int(suite.get("failures", 0)) - int(suite.get("errors", 0)) - int(
+            suite.get("skipped", 0)
+        )
+
+
+def run_suite(name: str, report_dir: Path, extra: list[str]) -> SuiteResult:
+    tests_dir = REPO / name / "tests"
+    junit = report_dir / (name.replace("/", "_") + ".xml")
+    cmd = [sys.executable, "-m", "pytest", str(tests_dir), f"--junitxml={junit}", "-q", *extra]
+    print(f"\n=== {name} ===", flush=True)
+    started = time.monotonic()
+    proc = subprocess.run(cmd, cwd=REPO / name, env=os.environ.copy(), check=False)
+    result = SuiteResult(name=name, exit_code=proc.returncode)
+    result.seconds = time.monotonic() - started
+    read_junit(junit, result)
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("suites", nargs="*", help="subset of suites (folders) to run")
+    parser.add_argument("--pytest-args", default="", help="extra arguments for every pytest run")
+    args = parser.parse_args()
+    selected = args.suites or [s for s in SUITES if (REPO / s / "tests").is_dir()]
+    unknown = [s for s in selected if not (REPO / s / "tests").is_dir()]
+    if unknown:
+        print(f"no tests/ folder in: {', '.join(unknown)}", file=sys.stderr)
+        return 2
+
+    with tempfile.TemporaryDirectory(prefix="suites-") as tmp:
+        results = [run_suite(s, Path(tmp), args.pytest_args.split()) for s in selected]
+
+    print("\n=== summary ===")
+    for r in results:
+        # pytest exits 5 when a suite collected nothing: an empty suite is a failure here.
+        status = "ok" if r.exit_code == 0 else f"FAILED (exit {r.exit_code})"
+        print(
+            f"{r.name:<24} {r.passed:>4} passed {r.failed + r.errors:>3} failed "
+            f"{r.skipped:>3} skipped {r.seconds:7.1f}s  {status}"
+        )
+    passed = sum(r.passed for r in results)
+    failed = sum(r.failed + r.errors for r in results)
+    skipped = sum(r.skipped for r in results)
+    broken = [r.name for r in results if r.exit_code != 0]
+    if broken and failed == 0:
+        failed = len(broken)  # a suite that crashed before reporting still counts as a failure
+    print(f"{passed} passed, {failed} failed, {skipped} skipped")
+    return 1 if broken else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""AWS isolation for tests: fake credentials, a dead default endpoint and a moto server.
+
+Everything in the platform talks to AWS through boto3 with the endpoint taken from the standard
+``AWS_ENDPOINT_URL`` variable, so controlling that variable (and removing every way boto3 could
+find real credentials or bypass the endpoint) is enough to keep tests off real AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # moto is heavy to import; only fixtures that need it pay for it.
+    from moto.server import ThreadedMotoServer
+
+# Port 9 is the "discard" service, which nothing here runs: connections are refused at once,
+# so a test that forgot to request the moto fixture fails immediately instead of reaching AWS.
+DEAD_ENDPOINT_URL = "http://127.0.0.1:9"
+
+FAKE_AWS_ENV: Mapping[str, str] = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    # Profiles and credential files could otherwise supply real keys or an endpoint override.
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_ENDPOINT_URL": DEAD_ENDPOINT_URL,
+}
+
+# Variables that would make boto3 pick credentials or endpoints other than the ones above.
+_UNSAFE_AWS_VARS = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_CREDENTIAL_EXPIRATION",
+)
+# Per-service endpoints (AWS_ENDPOINT_URL_S3, ...) take precedence over AWS_ENDPOINT_URL.
+_SERVICE_ENDPOINT_PREFIX = "AWS_ENDPOINT_URL_"
+
+
+def isolate_aws_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, str | None]:
+    """Point ``environ`` at fake credentials and the dead endpoint.
+
+    Returns the previous value of every variable touched (None = was unset) so the caller can
+    restore the environment afterwards.
+    """
+    touched = [
+        *FAKE_AWS_ENV,
+        *_UNSAFE_AWS_VARS,
+        *(name for name in environ if name.startswith(_SERVICE_ENDPOINT_PREFIX)),
+    ]
+    previous = {name: environ.get(name) for name in touched}
+    for name in _UNSAFE_AWS_VARS:
+        environ.pop(name, None)
+    for name in list(environ):
+        if name.startswith(_SERVICE_ENDPOINT_PREFIX):
+            del environ[name]
+    environ.update(FAKE_AWS_ENV)
+    return previous
+
+
+def restore_environment(
+    environ: os._Environ[str] | dict[str, str], previous: Mapping[str, str | None]
+) -> None:
+    for name, value in previous.items():
+        if value is None:
+            environ.pop(name, None)
+        else:
+            environ[name] = value
+
+
+def _post_json(url: str, payload: object | None = None, timeout: float = 10.0) -> bytes:
+    data = b"" if payload is None else json.dumps(payload).encode("utf-8")
+    request = urllib.request.Request(  # noqa: S310 - URL is our own loopback moto server
+        url, data=data, method="POST", headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        body: bytes = response.read()
+        return body
+
+
+def reset_moto(endpoint: str) -> None:
+    """Drop every resource the moto server holds (buckets, tables, state machines, ...).
+
+    moto's runtime config (e.g. Step Functions execution) is not part of the reset.
+    """
+    _post_json(f"{endpoint}/moto-api/reset")
+
+
+def set_stepfunctions_execution(endpoint: str, enabled: bool = True) -> None:
+    """Switch moto's Step Functions between recording and really executing state machines.
+
+    By default moto only records ``StartExecution`` calls (executions appear RUNNING/SUCCEEDED
+    without running any state). With execution on, moto interprets the ASL definition
+    (Pass/Choice/Wait/Fail/Map/Parallel and service integrations moto itself emulates).
+    Enable it *before* creating state machines: moto keeps the two modes in separate stores.
+    """
+    body = _post_json(
+        f"{endpoint}/moto-api/config",
+        {"stepfunctions": {"execute_state_machine": enabled}},
+    )
+    applied = json.loads(body).get("stepfunctions", {}).get("execute_state_machine")
+    if applied is not enabled:
+        raise RuntimeError(
+            f"moto at {endpoint} did not accept stepfunctions.execute_state_machine={enabled}: "
+            f"config is now {body!r}"
+        )
+
+
+def enable_stepfunctions_execution(endpoint: str) -> None:
+    set_stepfunctions_execution(endpoint, enabled=True)
+
+
+def disable_stepfunctions_execution(endpoint: str) -> None:
+    set_stepfunctions_execution(endpoint, enabled=False)
+
+
+def _wait_until_serving(endpoint: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(  # noqa: S310 - loopback moto server
+                f"{endpoint}/moto-api/data.json", timeout=2
+            ) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError) as error:
+            last_error = error
+        time.sleep(0.05)
+    raise RuntimeError(f"moto server at {endpoint} did not answer within {timeout}s: {last_error}")
+
+
+@contextmanager
+def running_moto_server(startup_timeout: float = 30.0) -> Iterator[str]:
+    """Run moto in server mode in this process, on 127.0.0.1 and a kernel-chosen free port.
+
+    Yields the endpoint URL. In-process (a thread) rather than a subprocess: no port race,
+    no orphan process if the test run is killed, and it starts in well under a second.
+    """
+    from moto.server import ThreadedMotoServer
+
+    server: ThreadedMotoServer = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        _wait_until_serving(endpoint, startup_timeout)
+        yield endpoint
+    finally:
+        server.stop()
