@@ -33,11 +33,12 @@ serve() {
 if [ "${1:-}" = "serve" ]; then serve; fi
 
 step "1/6 synthetic loans file ($CUSTOMERS customers, seed $SEED)"
-if [ ! -s "$RAW" ]; then
+if [ ! -s "$RAW" ] || [ ! -s "$RAW.profile.txt" ]; then
   mkdir -p "$(dirname "$RAW")"
-  "$BIN/generate-loans" --customers "$CUSTOMERS" --seed "$SEED" --out "$RAW.partial"
-  mv "$RAW.partial" "$RAW"
+  "$BIN/generate-loans" --customers "$CUSTOMERS" --seed "$SEED" --out "$RAW.partial" --profile \
+    | tee "$RAW.profile.txt.partial"
+  mv "$RAW.partial" "$RAW" && mv "$RAW.profile.txt.partial" "$RAW.profile.txt"
 else
   echo "reusing $RAW (same arguments give a byte-identical file)"
+  cat "$RAW.profile.txt"
 fi
-"$BIN/generate-loans" --profile-only "$RAW"

@@ -16,6 +16,7 @@ import pwd
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import time
@@ -23,6 +24,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 SQLALCHEMY_SCHEME = "postgresql+psycopg2"
@@ -30,6 +32,7 @@ SUPERUSER = "postgres"
 SESSION_DATABASE = "platform_test"
 TEMP_DIR_PREFIX = "platform-testkit-pg-"
 BINDIR_ENV = "TESTKIT_PG_BINDIR"
+OWNER_FILE = "owner.pid"
 _UNPRIVILEGED_CANDIDATES = ("postgres", "nobody")
 _STARTUP_TIMEOUT_S = 60.0
 _STOP_TIMEOUT_S = 20.0
@@ -47,7 +50,7 @@ _FAST_SETTINGS = {
 }
 
 
-class PostgresUnavailable(RuntimeError):
+class PostgresUnavailableError(RuntimeError):
     """The machine cannot run a throwaway server (binaries or an unprivileged user missing)."""
 
 
@@ -88,7 +91,7 @@ def find_bindir() -> Path:
     if override:
         if _has_server_binaries(Path(override)):
             return Path(override)
-        raise PostgresUnavailable(f"{BINDIR_ENV}={override} has no initdb/postgres binaries")
+        raise PostgresUnavailableError(f"{BINDIR_ENV}={override} has no initdb/postgres binaries")
 
     candidates: list[Path] = []
     pg_config = shutil.which("pg_config")
@@ -112,7 +115,7 @@ def find_bindir() -> Path:
     for candidate in candidates:
         if _has_server_binaries(candidate):
             return candidate
-    raise PostgresUnavailable(
+    raise PostgresUnavailableError(
         "PostgreSQL server binaries (initdb, postgres) not found: looked at pg_config --bindir, "
         f"/usr/lib/postgresql/*/bin and PATH. Install PostgreSQL, set {BINDIR_ENV}, or set "
         "TEST_DATABASE_URL to an existing server."
@@ -138,7 +141,7 @@ class RunAs:
             prefix += [f"--reuid={self.uid}", f"--regid={self.gid}", "--clear-groups"]
         return [*prefix, "--", *argv]
 
-    def popen_credentials(self) -> dict[str, int]:
+    def popen_credentials(self) -> dict[str, Any]:
         """Fallback privilege drop when setpriv is missing (applied by subprocess itself)."""
         if self.uid is None or self.gid is None or shutil.which("setpriv"):
             return {}
@@ -155,7 +158,7 @@ def choose_run_as() -> RunAs:
             continue
         if entry.pw_uid != 0:
             return RunAs(name=name, uid=entry.pw_uid, gid=entry.pw_gid)
-    raise PostgresUnavailable(
+    raise PostgresUnavailableError(
         "running as root and none of the unprivileged users "
         f"{', '.join(_UNPRIVILEGED_CANDIDATES)} exists to run PostgreSQL as "
         "(create one, e.g. `useradd --system --no-create-home postgres`)"
@@ -190,27 +193,56 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _recorded_pid_alive(pid_file: Path) -> bool:
+    try:
+        return _pid_alive(int(pid_file.read_text().split()[0]))
+    except (OSError, ValueError, IndexError):
+        return False
+
+
 def remove_stale_directories(temp_root: str | None = None) -> None:
-    """Delete data dirs left by earlier sessions that were killed before cleaning up."""
+    """Delete data dirs left by earlier sessions that were killed before cleaning up.
+
+    A directory is stale only when the test process that created it (``owner.pid``) and its
+    postmaster are both gone, so servers of concurrent sessions are never touched.
+    """
     root = Path(temp_root or tempfile.gettempdir())
     for directory in root.glob(f"{TEMP_DIR_PREFIX}*"):
-        pid_file = directory / "data" / "postmaster.pid"
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            if pid_file.exists() and _pid_alive(int(pid_file.read_text().split()[0])):
-                continue  # another session's live server
-            shutil.rmtree(directory, ignore_errors=True)
+        owner_file = directory / OWNER_FILE
+        if not owner_file.exists() or _recorded_pid_alive(owner_file):
+            continue
+        if _recorded_pid_alive(directory / "data" / "postmaster.pid"):
+            continue
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _world_traversable(directory: Path) -> bool:
+    return all(part.stat().st_mode & stat.S_IXOTH for part in [directory, *directory.parents])
+
+
+def temp_root(run_as: RunAs) -> Path:
+    """Where to put the server's directory: $TMPDIR unless the server user cannot reach it.
+
+    The unix socket path must also stay under the ~107-byte limit of sockaddr_un.
+    """
+    root = Path(tempfile.gettempdir()).resolve()
+    too_long = len(str(root)) > 60
+    unreachable = run_as.uid is not None and not _world_traversable(root)
+    return Path("/tmp") if too_long or unreachable else root  # noqa: S108 - fallback only
 
 
 @dataclass
 class PostgresServer:
     bindir: Path
     run_as: RunAs
+    root: Path
     base_dir: Path = field(init=False)
     port: int = field(init=False, default=0)
     process: subprocess.Popen[bytes] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
-        self.base_dir = Path(tempfile.mkdtemp(prefix=TEMP_DIR_PREFIX))
+        self.base_dir = Path(tempfile.mkdtemp(prefix=TEMP_DIR_PREFIX, dir=self.root))
+        (self.base_dir / OWNER_FILE).write_text(f"{os.getpid()}\n")
 
     @property
     def data_dir(self) -> Path:
@@ -240,7 +272,7 @@ class PostgresServer:
             timeout=timeout,
             check=False,
             cwd=self.base_dir,  # the server user may not be able to enter our cwd
-            **self.run_as.popen_credentials(),  # type: ignore[call-overload]
+            **self.run_as.popen_credentials(),
         )
         if result.returncode != 0:
             raise PostgresStartupError(
@@ -304,7 +336,7 @@ class PostgresServer:
                 # Own process group: a Ctrl-C in the terminal reaches pytest, which then stops
                 # the server in order, instead of killing the server under a running test.
                 start_new_session=True,
-                **self.run_as.popen_credentials(),  # type: ignore[call-overload]
+                **self.run_as.popen_credentials(),
             )
         self._wait_until_ready()
 
@@ -363,8 +395,9 @@ def running_postgres_server() -> Iterator[PostgresServer]:
     """Start a throwaway server with an empty ``platform_test`` database; remove it after."""
     bindir = find_bindir()
     run_as = choose_run_as()
-    remove_stale_directories()
-    server = PostgresServer(bindir=bindir, run_as=run_as)
+    root = temp_root(run_as)
+    remove_stale_directories(str(root))
+    server = PostgresServer(bindir=bindir, run_as=run_as, root=root)
     # Backstop for exits that skip fixture teardown (e.g. a second Ctrl-C, sys.exit in a hook).
     atexit.register(server.close)
     try:
