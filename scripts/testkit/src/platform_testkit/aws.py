@@ -146,6 +146,19 @@ def _wait_until_serving(endpoint: str, timeout: float) -> None:
 
 
 @contextmanager
+def _environment_variable(name: str, value: str) -> Iterator[None]:
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
+
+
+@contextmanager
 def running_moto_server(startup_timeout: float = 30.0) -> Iterator[str]:
     """Run moto in server mode in this process, on 127.0.0.1 and a kernel-chosen free port.
 
@@ -162,7 +175,10 @@ def running_moto_server(startup_timeout: float = 30.0) -> Iterator[str]:
         host, port = server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
         _wait_until_serving(endpoint, startup_timeout)
-        yield endpoint
+        # Service integrations run by moto's Step Functions interpreter (sns:publish, ...) call
+        # back into "the" moto server at localhost:$MOTO_PORT: make that this one.
+        with _environment_variable("MOTO_PORT", str(port)):
+            yield endpoint
     finally:
         server.stop()
         # stop() ends serve_forever but leaves the listening socket open until garbage

@@ -1,0 +1,1 @@
+"""Release operations for a deployed market: deploy, canary, watch, promote, rollback, status."""
