@@ -57,6 +57,10 @@ run: setup ## the whole flow on embedded defaults: data, features, training, gat
 serve: setup ## start the API on localhost with the bundle and store that `make run` produced
 	RUN_DIR=$(RUN_DIR) PORT=$(PORT) scripts/run_platform.sh serve
 
+.PHONY: stop
+stop: ## stop the API that `make run` left running
+	RUN_DIR=$(RUN_DIR) scripts/run_platform.sh stop
+
 .PHONY: e2e
 e2e: setup ## the release flow end to end on emulated AWS (moto) and a real local Postgres
 	$(BIN)/python -m pytest scripts/e2e/tests -q

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -151,14 +152,15 @@ def serve_through_alias(
     store_url: str,
     release_env: dict[str, str],
 ) -> list[dict[str, Any]]:
-    """Route requests the way the alias does (weights applied deterministically, 1 in 1/w) and
-    answer each through the real handler of the Lambda version it lands on."""
+    """Route requests the way the alias does, deterministically (a version with weight w gets
+    every request at which the running total of w crosses a whole number), and answer each
+    through the real handler of the Lambda version it lands on."""
     primary, weights = alias_routing()
     routed: dict[str, list[int]] = {}
     for index in range(len(customer_ids)):
         version = primary
         for canary, weight in weights.items():
-            if (index % 100) < round(weight * 100):
+            if math.floor((index + 1) * weight + 1e-9) > math.floor(index * weight + 1e-9):
                 version = canary
         routed.setdefault(version, []).append(index)
     model_of = model_versions_by_lambda_version(release_env)
@@ -225,7 +227,7 @@ def test_raw_file_to_canary_promote_and_rollback(
             "--raw", str(raw),
         )  # fmt: skip
         challenger = client.get_model_version_by_alias("credit-risk", "challenger")
-        assert challenger.version == expected_version
+        assert str(challenger.version) == expected_version
         run_cli(
             "model-training", "promote",
             "--version", expected_version,
@@ -233,7 +235,7 @@ def test_raw_file_to_canary_promote_and_rollback(
             "--reason", "e2e",
         )  # fmt: skip
         champion = client.get_model_version_by_alias("credit-risk", "champion")
-        assert champion.version == expected_version
+        assert str(champion.version) == expected_version
         exported = tmp_path / f"export-{expected_version}"
         run_cli(
             "model-training", "export",
