@@ -27,6 +27,7 @@ SUITES = [
     "scripts/monitoring",
     "scripts/release-tool",
     "infra",
+    "scripts/e2e",
 ]
 
 

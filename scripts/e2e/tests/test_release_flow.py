@@ -245,7 +245,9 @@ def test_raw_file_to_canary_promote_and_rollback(
         )  # fmt: skip
         upload_dir(exported, "artifacts", f"bundles/credit-risk/{expected_version}")
         bundles[expected_version] = download_prefix(
-            "artifacts", f"bundles/credit-risk/{expected_version}", tmp_path / f"image-{expected_version}"
+            "artifacts",
+            f"bundles/credit-risk/{expected_version}",
+            tmp_path / f"image-{expected_version}",
         )
         metadata = json.loads((bundles[expected_version] / "metadata.json").read_text())
         assert metadata["model_version"] == expected_version

@@ -37,15 +37,17 @@ def rebase_paths(selector: Any, root: str) -> Any:
     """Point a ResultSelector's `$.x` paths at `root.x` so a Pass state can evaluate it."""
     if isinstance(selector, dict):
         return {
-            key: (value.replace("$.", f"{root}.", 1) if key.endswith(".$") else rebase_paths(value, root))
+            key: (
+                value.replace("$.", f"{root}.", 1)
+                if key.endswith(".$")
+                else rebase_paths(value, root)
+            )
             for key, value in selector.items()
         }
     return selector
 
 
-def stub_unsupported_tasks(
-    definition: dict[str, Any], responses: dict[str, Any]
-) -> dict[str, Any]:
+def stub_unsupported_tasks(definition: dict[str, Any], responses: dict[str, Any]) -> dict[str, Any]:
     states: dict[str, Any] = {}
     for name, state in definition["States"].items():
         resource = state.get("Resource", "")
@@ -101,12 +103,12 @@ def run_execution(definition: dict[str, Any], name: str) -> tuple[str, list[str]
             }
         ),
     )["Role"]["Arn"]
-    machine = sfn.create_state_machine(
-        name=name, definition=json.dumps(definition), roleArn=role
-    )["stateMachineArn"]
-    execution = sfn.start_execution(
-        stateMachineArn=machine, input=json.dumps({"trigger": "test"})
-    )["executionArn"]
+    machine = sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=role)[
+        "stateMachineArn"
+    ]
+    execution = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"trigger": "test"}))[
+        "executionArn"
+    ]
     deadline = time.monotonic() + 60
     while True:
         described = sfn.describe_execution(executionArn=execution)
@@ -164,7 +166,8 @@ def test_gate_failure_stops_before_anything_is_deployed(
     )
     assert status == "FAILED"
     assert failure.get("error") == "QualityGateFailed"
-    assert "QualityGate" in entered and "NotifyGateRejected" in entered
+    assert "QualityGate" in entered
+    assert "NotifyGateRejected" in entered
     assert not DEPLOY_STATES & set(entered)
 
 
