@@ -1,0 +1,1 @@
+"""Train, evaluate, gate, register and export the credit-risk default model."""

@@ -1,0 +1,63 @@
+"""The data contracts this service consumes and produces (see the BRIEF and FEATURES.md)."""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+# Contract 4: model inputs, in this exact order everywhere (training, ONNX, serving).
+FEATURES: Final[tuple[str, ...]] = (
+    "nb_previous_loans",
+    "avg_amount_loans_previous",
+    "age",
+    "years_on_the_job",
+    "flag_own_car",
+)
+FEATURE_DTYPES: Final[dict[str, Literal["int", "float"]]] = {
+    "nb_previous_loans": "int",
+    "avg_amount_loans_previous": "float",
+    "age": "int",
+    "years_on_the_job": "int",
+    "flag_own_car": "int",
+}
+LABEL: Final = "status"
+CUSTOMER_ID: Final = "id"
+LOAN_ID: Final = "loan_id"
+LOAN_DATE: Final = "loan_date"
+
+# Contract 2: columns of the feature pipeline's training set, in file order.
+TRAINING_SET_COLUMNS: Final[tuple[str, ...]] = (
+    CUSTOMER_ID,
+    LOAN_ID,
+    LOAN_DATE,
+    *FEATURES,
+    LABEL,
+)
+
+# Never model inputs: identifiers and protected / sensitive attributes (slicing only).
+FORBIDDEN_INPUTS: Final[frozenset[str]] = frozenset(
+    {
+        CUSTOMER_ID,
+        LOAN_ID,
+        LOAN_DATE,
+        LABEL,
+        "code_gender",
+        "name_income_type",
+        "name_family_status",
+        "cnt_children",
+        "cnt_fam_members",
+        "birthday",
+        "days_birth",
+    }
+)
+
+# Raw loans CSV (contract 1) columns joined by customer id for slice metrics only.
+RAW_SLICE_COLUMNS: Final[dict[str, str]] = {
+    "code_gender": "gender",
+    "name_income_type": "income_type",
+}
+
+# Contract 5: serving bundle.
+BUNDLE_SCHEMA_VERSION: Final = 1
+ONNX_INPUT_NAME: Final = "features"
+ONNX_LABEL_OUTPUT: Final = "label"
+ONNX_PROBABILITY_OUTPUT: Final = "probabilities"
