@@ -10,7 +10,7 @@ for p in scripts/*/pyproject.toml feature-pipeline/pyproject.toml model-training
          inference-service/pyproject.toml; do
   projects+=("$p")
 done
-compile "${projects[@]}" requirements-dev.in -o requirements.lock
+compile --all-extras "${projects[@]}" requirements-dev.in -o requirements.lock
 compile requirements-checkov.in -o requirements-checkov.lock
 compile requirements-bootstrap.in -o requirements-bootstrap.lock
 compile inference-service/pyproject.toml -o inference-service/requirements.lock

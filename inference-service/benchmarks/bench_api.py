@@ -1,0 +1,645 @@
+"""Inference-service benchmark: cold start, warm handler latency, HTTP throughput, memory.
+
+    python inference-service/benchmarks/bench_api.py [--runs 3] [--customers 36457]
+           [--bundle-dir DIR --store-url URL] [--json out.json]
+
+Without --bundle-dir it builds a bundle of the contract shape (imputer + scaler + logistic
+regression exported to ONNX) and a SQLite store of --customers rows in a temporary directory;
+scikit-learn is used for that set-up only, never by the processes being measured.
+
+Phases, each run --runs times in fresh processes, reporting the median of the runs:
+  cold   a new Python process imports inference_service.handler and answers one API Gateway v2
+         event (wall time from spawn to the response). Bytecode is compiled once beforehand into
+         a private cache, as the container image ships it compiled.
+  warm   in one process, the real Lambda handler answers --warm-requests /predict events
+         (after warm-up); per-call latency percentiles and the process's peak RSS.
+  http   uvicorn (one worker) behind `inference-service serve`; a separate load-generator
+         process with --connections keep-alive connections sending /predict requests:
+         (1) saturation, closed loop: every connection sends its next request as soon as the
+             previous answer arrives, --http-requests in total (bounded by --http-seconds);
+             gives the maximum throughput. Latency there is just connections / throughput
+             (Little's law), so it is reported but not judged;
+         (2) latency at a fixed offered rate, open loop: --rate requests/s in total for
+             --rate-seconds, latency measured from each request's scheduled send time
+             (no coordinated omission). The p99 target applies here.
+         Plus the server's peak RSS sampled during both.
+
+Targets (issue 5): cold <= 1.0 s, warm p99 <= 5 ms, HTTP >= 1000 req/s with p99 <= 15 ms at 50
+connections, RSS <= 250 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import resource
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve()
+BIN = Path(sys.executable).parent
+FEATURES = [
+    ("nb_previous_loans", "int"),
+    ("avg_amount_loans_previous", "float"),
+    ("age", "int"),
+    ("years_on_the_job", "int"),
+    ("flag_own_car", "int"),
+]
+TARGETS = {
+    "cold_start_s": 1.0,
+    "warm_p99_ms": 5.0,
+    "http_rps": 1000.0,
+    "http_p99_ms": 15.0,
+    "rss_mb": 250.0,
+}
+FIRST_ID = 5_000_000
+WARM_UP_REQUESTS = 300
+
+
+# --- assets -----------------------------------------------------------------------------------
+
+
+def build_assets(directory: Path, customers: int, seed: int = 42) -> tuple[Path, str]:
+    """A contract-shaped bundle and SQLite store (set-up only: uses numpy/scikit-learn)."""
+    import numpy as np
+    from skl2onnx import to_onnx
+    from skl2onnx.common.data_types import FloatTensorType
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(seed)
+    n = customers
+    nb = rng.poisson(3, n)
+    avg = np.where(nb > 0, rng.uniform(500, 50_000, n), np.nan)
+    age = np.where(rng.random(n) < 0.05, np.nan, rng.integers(21, 70, n))
+    years = np.where(rng.random(n) < 0.15, np.nan, rng.integers(0, 40, n))
+    car = rng.integers(0, 2, n)
+    x = np.column_stack([nb, avg, age, years, car]).astype(np.float32)
+    logit = 0.3 * nb - 0.03 * np.nan_to_num(age, nan=40) + 0.5
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    pipeline = Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="median")),
+            ("scale", StandardScaler()),
+            ("model", LogisticRegression(random_state=seed)),
+        ]
+    ).fit(x, y)
+
+    bundle = directory / "bundle"
+    bundle.mkdir(parents=True, exist_ok=True)
+    onnx_model = to_onnx(
+        pipeline,
+        initial_types=[("features", FloatTensorType([None, len(FEATURES)]))],
+        options={LogisticRegression: {"zipmap": False}},
+        target_opset=17,
+    )
+    (bundle / "model.onnx").write_bytes(onnx_model.SerializeToString())
+    medians = np.nanmedian(x, axis=0)
+    metadata = {
+        "schema_version": 1,
+        "model_name": "credit-risk",
+        "model_version": "bench",
+        "run_id": "bench",
+        "created_at": "2026-01-01T00:00:00+00:00",
+        "features": [{"name": name, "dtype": dtype} for name, dtype in FEATURES],
+        "onnx_input_name": "features",
+        "onnx_probability_output": "probabilities",
+        "threshold": 0.5,
+        "training_data_fingerprint": "bench",
+        "positive_rate": float(y.mean()),
+        "reference_statistics": {},
+        "baseline_values": {name: float(m) for (name, _), m in zip(FEATURES, medians, strict=True)},
+        "metrics": {},
+    }
+    (bundle / "metadata.json").write_text(json.dumps(metadata))
+
+    store = directory / "features.db"
+    with sqlite3.connect(store) as conn:
+        conn.execute(
+            "CREATE TABLE customer_features (id BIGINT PRIMARY KEY, nb_previous_loans INTEGER"
+            " NOT NULL, avg_amount_loans_previous DOUBLE, age INTEGER, years_on_the_job"
+            " INTEGER, flag_own_car INTEGER NOT NULL, as_of DATE NOT NULL, last_loan_date DATE"
+            " NOT NULL, run_id TEXT NOT NULL)"
+        )
+
+        def value(v: float) -> float | int | None:
+            return None if np.isnan(v) else v
+
+        conn.executemany(
+            "INSERT INTO customer_features VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                (
+                    FIRST_ID + i,
+                    int(nb[i]),
+                    value(float(avg[i])),
+                    None if np.isnan(age[i]) else int(age[i]),
+                    None if np.isnan(years[i]) else int(years[i]),
+                    int(car[i]),
+                    "2026-01-01",
+                    "2025-12-01",
+                    "bench",
+                )
+                for i in range(n)
+            ),
+        )
+    conn.close()
+    return bundle, f"sqlite:///{store}"
+
+
+def v2_event(customer_id: int) -> dict[str, Any]:
+    body = json.dumps({"id": str(customer_id)})
+    return {
+        "version": "2.0",
+        "routeKey": "POST /predict",
+        "rawPath": "/predict",
+        "rawQueryString": "",
+        "headers": {
+            "content-type": "application/json",
+            "content-length": str(len(body)),
+            "host": "r3pmxmplak.execute-api.us-east-1.amazonaws.com",
+            "x-forwarded-for": "198.51.100.23",
+            "x-forwarded-proto": "https",
+        },
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "r3pmxmplak",
+            "domainName": "r3pmxmplak.execute-api.us-east-1.amazonaws.com",
+            "http": {
+                "method": "POST",
+                "path": "/predict",
+                "protocol": "HTTP/1.1",
+                "sourceIp": "198.51.100.23",
+                "userAgent": "bench",
+            },
+            "requestId": f"bench-{customer_id}",
+            "routeKey": "POST /predict",
+            "stage": "$default",
+            "time": "01/Jan/2026:00:00:00 +0000",
+            "timeEpoch": 1767225600000,
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+# --- child modes (run in their own processes) ---------------------------------------------------
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM).
+
+    Not getrusage(): Linux carries ru_maxrss over execve, so a child would report the peak of
+    the (much larger) parent that forked it.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+COLD_CHILD = """
+import json, sys, types
+event = json.loads(sys.argv[1])
+from inference_service.handler import handler
+response = handler(event, types.SimpleNamespace(aws_request_id="cold"))
+sys.stderr.write("STATUS=%d\\n" % response["statusCode"])
+sys.stderr.flush()
+"""
+
+
+def child_warm(args: argparse.Namespace) -> None:
+    import types
+
+    from inference_service.handler import handler
+
+    rng = random.Random(7)
+    events = [v2_event(FIRST_ID + rng.randrange(args.customers)) for _ in range(512)]
+    context = types.SimpleNamespace(aws_request_id="warm")
+    for event in events[:200]:
+        handler(event, context)
+    latencies = []
+    for i in range(args.warm_requests):
+        event = events[i % len(events)]
+        started = time.perf_counter()
+        response = handler(event, context)
+        latencies.append((time.perf_counter() - started) * 1000)
+        if response["statusCode"] != 200:
+            raise SystemExit(f"unexpected status {response['statusCode']}")
+    rss_mb = peak_rss_mb()
+    result = {
+        "p50_ms": percentile(latencies, 50),
+        "p99_ms": percentile(latencies, 99),
+        "max_ms": max(latencies),
+        "rss_mb": rss_mb,
+    }
+    sys.stderr.write("RESULT=" + json.dumps(result) + "\n")
+
+
+async def _load(
+    host: str, port: int, bodies: list[bytes], total: int, seconds: float, connections: int
+) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors = 0
+    issued = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal issued, errors
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            while issued < total and time.perf_counter() < deadline:
+                body = bodies[issued % len(bodies)]
+                issued += 1
+                request = (
+                    b"POST /predict HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+                )
+                started = time.perf_counter()
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:])
+                await reader.readexactly(length)
+                latencies.append((time.perf_counter() - started) * 1000)
+                if not head.startswith(b"HTTP/1.1 200"):
+                    errors += 1
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    elapsed = time.perf_counter() - started
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "seconds": elapsed,
+        "rps": len(latencies) / elapsed,
+        "p50_ms": percentile(latencies, 50),
+        "p99_ms": percentile(latencies, 99),
+    }
+
+
+async def _load_at_rate(
+    host: str, port: int, bodies: list[bytes], rate: float, seconds: float, connections: int
+) -> dict[str, Any]:
+    """Open loop: `rate` requests/s in total, spread evenly over the connections.
+
+    Each request has a scheduled send time and its latency is measured from that time, so a
+    stalled server is charged for the requests it delayed (no coordinated omission).
+    """
+    latencies: list[float] = []
+    errors = 0
+    per_connection = int(rate * seconds / connections)
+    interval = connections / rate
+    start = time.perf_counter() + 0.2
+
+    async def worker(index: int) -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection(host, port)
+        offset = start + index * interval / connections
+        try:
+            for k in range(per_connection):
+                scheduled = offset + k * interval
+                delay = scheduled - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                body = bodies[(index * per_connection + k) % len(bodies)]
+                writer.write(
+                    b"POST /predict HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+                )
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:])
+                await reader.readexactly(length)
+                latencies.append((time.perf_counter() - scheduled) * 1000)
+                if not head.startswith(b"HTTP/1.1 200"):
+                    errors += 1
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(worker(i) for i in range(connections)))
+    elapsed = time.perf_counter() - start
+    return {
+        "offered_rps": rate,
+        "requests": len(latencies),
+        "achieved_rps": len(latencies) / elapsed,
+        "errors": errors,
+        "p50_ms": percentile(latencies, 50),
+        "p99_ms": percentile(latencies, 99),
+    }
+
+
+def child_load(args: argparse.Namespace) -> None:
+    rng = random.Random(11)
+    bodies = [
+        json.dumps({"id": str(FIRST_ID + rng.randrange(args.customers))}).encode()
+        for _ in range(1024)
+    ]
+    # Warm-up at low concurrency, not measured.
+    asyncio.run(_load("127.0.0.1", args.port, bodies, WARM_UP_REQUESTS, 30, 5))
+    result = asyncio.run(
+        _load(
+            "127.0.0.1", args.port, bodies, args.http_requests, args.http_seconds, args.connections
+        )
+    )
+    result["at_rate"] = asyncio.run(
+        _load_at_rate(
+            "127.0.0.1", args.port, bodies, args.rate, args.rate_seconds, args.connections
+        )
+    )
+    sys.stdout.write("RESULT=" + json.dumps(result) + "\n")
+
+
+# --- phases (parent) ------------------------------------------------------------------------
+
+
+def service_env(bundle: Path, store_url: str, pycache: Path) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "MODEL_BUNDLE_DIR": str(bundle),
+        "FEATURE_STORE_URL": store_url,
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPYCACHEPREFIX": str(pycache),
+    }
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("API_KEY", None)
+    return env
+
+
+def _result_line(text: str) -> dict[str, Any]:
+    line = next(x for x in text.splitlines() if x.startswith("RESULT="))
+    return dict(json.loads(line.removeprefix("RESULT=")))
+
+
+def phase_cold(env: dict[str, str], runs: int) -> dict[str, Any]:
+    event = json.dumps(v2_event(FIRST_ID + 1))
+    argv = [sys.executable, "-c", COLD_CHILD, event]
+    # First run compiles bytecode into the private cache (as `pip install` does in the image).
+    subprocess.run(argv, env=env, check=True, capture_output=True)
+    times, cpu_times = [], []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        done = subprocess.run(argv, env=env, check=True, capture_output=True, text=True)
+        times.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        # CPU time is far less sensitive than wall time to other work on a shared machine.
+        cpu_times.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
+        if "STATUS=200" not in done.stderr:
+            raise SystemExit(f"cold start request failed: {done.stderr[-2000:]}")
+    return {
+        "runs_s": times,
+        "median_s": statistics.median(times),
+        "cpu_runs_s": cpu_times,
+        "median_cpu_s": statistics.median(cpu_times),
+    }
+
+
+def phase_warm(env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
+    results = []
+    for _ in range(args.runs):
+        done = subprocess.run(
+            [
+                sys.executable,
+                str(HERE),
+                "--child",
+                "warm",
+                "--customers",
+                str(args.customers),
+                "--warm-requests",
+                str(args.warm_requests),
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        results.append(_result_line(done.stderr))
+    return {
+        "runs": results,
+        "median_p50_ms": statistics.median(r["p50_ms"] for r in results),
+        "median_p99_ms": statistics.median(r["p99_ms"] for r in results),
+        "median_rss_mb": statistics.median(r["rss_mb"] for r in results),
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def phase_http(env: dict[str, str], args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    import httpx
+    import psutil
+
+    results = []
+    for run in range(args.runs):
+        port = _free_port()
+        log = (workdir / f"server-{run}.log").open("w")
+        server = subprocess.Popen(
+            [str(BIN / "inference-service"), "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("server did not start; see " + log.name)
+                time.sleep(0.2)
+            process = psutil.Process(server.pid)
+            peak_rss = process.memory_info().rss
+            cpu_before = process.cpu_times()
+            load = subprocess.Popen(
+                [
+                    sys.executable,
+                    str(HERE),
+                    "--child",
+                    "load",
+                    "--port",
+                    str(port),
+                    "--customers",
+                    str(args.customers),
+                    "--connections",
+                    str(args.connections),
+                    "--http-requests",
+                    str(args.http_requests),
+                    "--http-seconds",
+                    str(args.http_seconds),
+                    "--rate",
+                    str(args.rate),
+                    "--rate-seconds",
+                    str(args.rate_seconds),
+                ],
+                env=env,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            while load.poll() is None:
+                peak_rss = max(peak_rss, process.memory_info().rss)
+                time.sleep(0.2)
+            cpu_after = process.cpu_times()
+            out = load.stdout.read() if load.stdout else ""
+            if load.returncode != 0:
+                raise SystemExit(f"load generator failed ({load.returncode})")
+            result = _result_line(out)
+            result["server_rss_mb"] = peak_rss / 2**20
+            # Server CPU per request: unlike throughput, barely affected by other work on a
+            # shared machine; 1000 / cpu_ms_per_request is the req/s one free core could serve.
+            served = WARM_UP_REQUESTS + result["requests"] + result["at_rate"]["requests"]
+            cpu_s = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
+            result["server_cpu_ms_per_request"] = cpu_s * 1000 / served
+            results.append(result)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+            log.close()
+    return {
+        "runs": results,
+        "median_rps": statistics.median(r["rps"] for r in results),
+        "median_p50_ms": statistics.median(r["p50_ms"] for r in results),
+        "median_p99_ms": statistics.median(r["p99_ms"] for r in results),
+        "median_server_rss_mb": statistics.median(r["server_rss_mb"] for r in results),
+        "median_server_cpu_ms_per_request": statistics.median(
+            r["server_cpu_ms_per_request"] for r in results
+        ),
+        "median_rate_p50_ms": statistics.median(r["at_rate"]["p50_ms"] for r in results),
+        "median_rate_p99_ms": statistics.median(r["at_rate"]["p99_ms"] for r in results),
+        "median_rate_achieved_rps": statistics.median(
+            r["at_rate"]["achieved_rps"] for r in results
+        ),
+        "errors": sum(r["errors"] + r["at_rate"]["errors"] for r in results),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--customers", type=int, default=36457)
+    parser.add_argument("--bundle-dir", type=Path)
+    parser.add_argument("--store-url")
+    parser.add_argument("--warm-requests", type=int, default=3000)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--http-requests", type=int, default=15000)
+    parser.add_argument("--http-seconds", type=float, default=20.0)
+    parser.add_argument("--rate", type=float, default=1000.0, help="open-loop requests/s")
+    parser.add_argument("--rate-seconds", type=float, default=10.0)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--phases", default="cold,warm,http")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--child", choices=["warm", "load"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child == "warm":
+        child_warm(args)
+        return
+    if args.child == "load":
+        child_load(args)
+        return
+
+    with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
+        workdir = Path(tmp)
+        if args.bundle_dir and args.store_url:
+            bundle, store_url = args.bundle_dir, args.store_url
+        else:
+            print(f"building a bundle and a {args.customers}-customer SQLite store ...")
+            bundle, store_url = build_assets(workdir, args.customers)
+        env = service_env(bundle, store_url, workdir / "pycache")
+        phases = set(args.phases.split(","))
+        report: dict[str, Any] = {
+            "machine": {
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "platform": platform.platform(),
+                "load_avg_at_start": os.getloadavg(),
+            },
+            "customers": args.customers,
+            "runs": args.runs,
+        }
+        if "cold" in phases:
+            report["cold"] = phase_cold(env, args.runs)
+            c = report["cold"]
+            print(
+                f"cold start: median {c['median_s']:.3f} s wall,"
+                f" {c['median_cpu_s']:.3f} s CPU (user+sys)"
+            )
+        if "warm" in phases:
+            report["warm"] = phase_warm(env, args)
+            w = report["warm"]
+            print(
+                f"warm handler: p50 {w['median_p50_ms']:.2f} ms, p99 {w['median_p99_ms']:.2f} ms,"
+                f" RSS {w['median_rss_mb']:.0f} MB"
+            )
+        if "http" in phases:
+            report["http"] = phase_http(env, args, workdir)
+            h = report["http"]
+            print(
+                f"http saturation ({args.connections} conns, closed loop):"
+                f" {h['median_rps']:.0f} req/s, p50 {h['median_p50_ms']:.2f} ms,"
+                f" p99 {h['median_p99_ms']:.2f} ms"
+            )
+            print(
+                f"http at {args.rate:.0f} req/s offered ({args.connections} conns, open loop):"
+                f" achieved {h['median_rate_achieved_rps']:.0f} req/s,"
+                f" p50 {h['median_rate_p50_ms']:.2f} ms, p99 {h['median_rate_p99_ms']:.2f} ms;"
+                f" server RSS {h['median_server_rss_mb']:.0f} MB, errors {h['errors']}"
+            )
+            cpu_ms = h["median_server_cpu_ms_per_request"]
+            print(
+                f"server CPU per request: {cpu_ms:.3f} ms"
+                f" (one free core: ~{1000 / cpu_ms:.0f} req/s)"
+            )
+        report["load_avg_at_end"] = os.getloadavg()
+        verdicts = []
+        if "cold" in report:
+            verdicts.append(("cold_start_s", report["cold"]["median_s"], "<="))
+        if "warm" in report:
+            verdicts.append(("warm_p99_ms", report["warm"]["median_p99_ms"], "<="))
+            verdicts.append(("rss_mb", report["warm"]["median_rss_mb"], "<="))
+        if "http" in report:
+            verdicts.append(("http_rps", report["http"]["median_rps"], ">="))
+            verdicts.append(("http_p99_ms", report["http"]["median_rate_p99_ms"], "<="))
+            verdicts.append(("rss_mb", report["http"]["median_server_rss_mb"], "<="))
+        print("\ntarget checks (medians):")
+        for name, value, op in verdicts:
+            ok = value <= TARGETS[name] if op == "<=" else value >= TARGETS[name]
+            print(
+                f"  {name:14s} {value:10.2f}  {op} {TARGETS[name]:<8g} {'ok' if ok else 'MISSED'}"
+            )
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
