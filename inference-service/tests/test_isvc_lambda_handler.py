@@ -151,3 +151,14 @@ def test_store_outage_through_the_handler(handler_module: ModuleType, sqlite_sto
     finally:
         moved.rename(sqlite_store)
     assert _invoke(handler_module, "apigw_rest_v1_predict.json", "req-up")["statusCode"] == 200
+
+
+def test_scheduled_warmup_ping_is_answered_without_a_prediction(
+    handler_module: ModuleType,
+    trained_bundle: TrainedBundle,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    capsys.readouterr()
+    answer = handler_module.handler({"warmup": True}, FakeLambdaContext(aws_request_id="warm-1"))
+    assert answer == {"warm": True, "model_version": trained_bundle.metadata["model_version"]}
+    assert prediction_lines(capsys.readouterr().out) == []

@@ -81,4 +81,17 @@ log "syncing .venv-checkov from requirements-checkov.lock (isolated: checkov pin
 [ -x .venv-checkov/bin/python ] || "$PY" -m venv .venv-checkov
 "$UV" pip sync -q --python .venv-checkov/bin/python --require-hashes requirements-checkov.lock
 
+# The Amazon States Language validator is an npm package; npm lock files record registry URLs,
+# so it is pinned by version here instead of by a committed package-lock.
+ASL_VALIDATOR_VERSION=4.0.0
+if [ ! -x .venv-checkov/node/node_modules/.bin/asl-validator ]; then
+  if command -v npm >/dev/null; then
+    log "installing asl-validator@$ASL_VALIDATOR_VERSION (Step Functions definition checks)"
+    npm install --silent --no-save --no-package-lock --no-audit --no-fund \
+      --prefix .venv-checkov/node "asl-validator@$ASL_VALIDATOR_VERSION" >/dev/null
+  else
+    log "WARNING: npm not found: the Step Functions validation test will fail under CI=true"
+  fi
+fi
+
 log "ready: $(.venv/bin/python --version), console commands in .venv/bin/"

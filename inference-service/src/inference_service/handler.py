@@ -19,6 +19,10 @@ _asgi_handler = Mangum(app, lifespan="off")
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if event.get("warmup") is True:
+        # EventBridge's scheduled warm-up ping ({"warmup": true}, see infra orchestration): it
+        # only keeps this environment initialised; it is not an HTTP request for Mangum.
+        return {"warm": True, "model_version": _resources.bundle.model_version}
     try:
         return _asgi_handler(event, context)
     finally:

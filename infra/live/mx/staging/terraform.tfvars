@@ -1,0 +1,35 @@
+market             = "mx"
+environment        = "staging"
+aws_region         = "mx-central-1"
+availability_zones = ["mx-central-1a", "mx-central-1b"]
+vpc_cidr           = "10.40.0.0/16"
+
+inference_image_tag = "bootstrap"
+training_image_tag  = "bootstrap"
+
+feature_store = {
+  instance_class        = "db.t4g.medium"
+  allocated_storage_gb  = 20
+  multi_az              = false
+  backup_retention_days = 7
+  deletion_protection   = false
+}
+
+inference = {
+  memory_mb               = 1024
+  reserved_concurrency    = 20
+  provisioned_concurrency = 0
+  throttle_rate_limit     = 50
+  throttle_burst_limit    = 100
+  canary_percentage       = 10
+  canary_interval_minutes = 5
+}
+
+glue_worker_count     = 2
+alarm_email_addresses = ["ml-platform-staging@example.com"]
+
+source_connection_arn     = "arn:aws:codeconnections:mx-central-1:111111111111:connection/00000000-0000-0000-0000-000000000001"
+repository_id             = "credit-risk/platform"
+terraform_state_bucket    = "credit-risk-tfstate-mx-staging"
+terraform_deploy_role_arn = "arn:aws:iam::111111111111:role/credit-risk-terraform-deploy"
+require_manual_approval   = false

@@ -1,0 +1,29 @@
+output "pipeline_name" {
+  description = "Name of the release pipeline."
+  value       = aws_codepipeline.this.name
+}
+
+output "pipeline_arn" {
+  description = "ARN of the release pipeline (the retraining flow starts it)."
+  value       = aws_codepipeline.this.arn
+}
+
+output "project_names" {
+  description = "CodeBuild project names by key (test-<service>, image-<name>, glue-script, infra-plan, infra-apply, deploy-inference)."
+  value       = { for k, p in aws_codebuild_project.this : k => p.name }
+}
+
+output "training_project_name" {
+  description = "CodeBuild project running the train/register steps of the retraining flow."
+  value       = aws_codebuild_project.training.name
+}
+
+output "training_project_arn" {
+  description = "ARN of the training project."
+  value       = aws_codebuild_project.training.arn
+}
+
+output "training_security_group_id" {
+  description = "Security group of the training builds (a PostgreSQL client)."
+  value       = aws_security_group.training.id
+}

@@ -1,0 +1,254 @@
+variable "name_prefix" {
+  description = "Prefix for every resource name, from the naming module (<project>-<market>-<environment>)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{2,40}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be 4-42 lowercase letters, digits or hyphens."
+  }
+}
+
+variable "tags" {
+  description = "Tags applied to every resource, from the naming module."
+  type        = map(string)
+  default     = {}
+}
+
+variable "market" {
+  description = "Market code (selects infra/live/<market>/<environment>)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}$", var.market))
+    error_message = "market must be a two-letter lower-case ISO 3166-1 country code, e.g. \"mx\"."
+  }
+}
+
+variable "environment" {
+  description = "Environment this pipeline deploys."
+  type        = string
+
+  validation {
+    condition     = contains(["dev", "staging", "prod"], var.environment)
+    error_message = "environment must be one of dev, staging, prod."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "Platform KMS key (pipeline artifacts, build outputs)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "source_connection_arn" {
+  description = "CodeStar/CodeConnections connection to the Git host (created and authorised once by hand)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:(codestar-connections|codeconnections):", var.source_connection_arn))
+    error_message = "source_connection_arn must be a CodeStar connections / CodeConnections ARN."
+  }
+}
+
+variable "repository_id" {
+  description = "Repository as owner/name on the Git host."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.repository_id))
+    error_message = "repository_id must look like owner/name."
+  }
+}
+
+variable "branch" {
+  description = "Branch whose commits run the pipeline."
+  type        = string
+  default     = "main"
+}
+
+variable "artifacts_bucket_name" {
+  description = "Data lake artifacts bucket: pipeline artifacts (pipeline/), champion bundles (models/), Glue scripts (glue/)."
+  type        = string
+}
+
+variable "services" {
+  description = "Service folders tested by the pipeline (each gets a test project)."
+  type        = set(string)
+  default     = ["feature-pipeline", "model-training", "inference-service"]
+
+  validation {
+    condition     = length(var.services) > 0 && alltrue([for s in var.services : can(regex("^[a-z][a-z0-9-]+$", s))])
+    error_message = "services must be non-empty folder names."
+  }
+}
+
+variable "image_repositories" {
+  description = "Images built by the pipeline: short name => { url, arn, context, build_context } (context = service folder with the Dockerfile; build_context = docker build context, as that Dockerfile expects)."
+  type = map(object({
+    url           = string
+    arn           = string
+    context       = string
+    build_context = string
+  }))
+}
+
+variable "terraform_state_bucket" {
+  description = "S3 bucket holding this root's Terraform state (infra plan/apply builds)."
+  type        = string
+}
+
+variable "terraform_deploy_role_arn" {
+  description = "Role in the target account the infra builds assume to plan/apply (its permissions are managed by the account baseline)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.terraform_deploy_role_arn))
+    error_message = "terraform_deploy_role_arn must be an IAM role ARN."
+  }
+}
+
+variable "require_manual_approval" {
+  description = "Insert a manual approval between the infra plan and apply/deploy (true for prod)."
+  type        = bool
+  default     = true
+}
+
+variable "approval_topic_arn" {
+  description = "SNS topic notified when an approval is waiting."
+  type        = string
+}
+
+variable "function_name" {
+  description = "Inference Lambda function updated by the deploy step."
+  type        = string
+}
+
+variable "function_arn" {
+  description = "ARN of that function."
+  type        = string
+}
+
+variable "codedeploy_app_name" {
+  description = "CodeDeploy application of the inference function."
+  type        = string
+}
+
+variable "codedeploy_deployment_group_name" {
+  description = "CodeDeploy deployment group shifting the live alias."
+  type        = string
+}
+
+variable "build_compute_type" {
+  description = "CodeBuild compute type of the CI projects."
+  type        = string
+  default     = "BUILD_GENERAL1_SMALL"
+
+  validation {
+    condition     = contains(["BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE"], var.build_compute_type)
+    error_message = "build_compute_type must be BUILD_GENERAL1_SMALL, _MEDIUM or _LARGE."
+  }
+}
+
+variable "build_image" {
+  description = "CodeBuild managed image for the CI projects."
+  type        = string
+  default     = "aws/codebuild/standard:7.0"
+}
+
+variable "log_retention_days" {
+  description = "Retention of the build logs."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a value CloudWatch Logs accepts (e.g. 30, 90, 365)."
+  }
+}
+
+variable "training_image_uri" {
+  description = "ECR image with the model-training package the training/register steps run in."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{12}\\.dkr\\.ecr\\.[a-z0-9-]+\\.amazonaws\\.com/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$", var.training_image_uri))
+    error_message = "training_image_uri must be an ECR image URI with a tag or digest."
+  }
+}
+
+variable "training_repository_arn" {
+  description = "ECR repository of the training image (pull permission scope)."
+  type        = string
+}
+
+variable "training_buildspec" {
+  description = "Buildspec (YAML text) of the training project: ci/buildspecs/train.yml, read by the root."
+  type        = string
+
+  validation {
+    condition     = can(yamldecode(var.training_buildspec))
+    error_message = "training_buildspec must be valid YAML."
+  }
+}
+
+variable "training_compute_type" {
+  description = "CodeBuild compute type for training."
+  type        = string
+  default     = "BUILD_GENERAL1_MEDIUM"
+
+  validation {
+    condition     = contains(["BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE", "BUILD_GENERAL1_XLARGE", "BUILD_GENERAL1_2XLARGE"], var.training_compute_type)
+    error_message = "training_compute_type must be a BUILD_GENERAL1_* CodeBuild compute type."
+  }
+}
+
+variable "training_timeout_minutes" {
+  description = "Timeout of one training build."
+  type        = number
+  default     = 120
+
+  validation {
+    condition     = var.training_timeout_minutes >= 5 && var.training_timeout_minutes <= 2160
+    error_message = "training_timeout_minutes must be between 5 and 2160."
+  }
+}
+
+variable "training_environment" {
+  description = "Plain environment variables for the training build (e.g. MLflow tracking URI without credentials)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "features_bucket_name" {
+  description = "Bucket with the feature pipeline output the training reads."
+  type        = string
+}
+
+variable "store_secret_arn" {
+  description = "Secret with the PostgreSQL credentials (MLflow backend store)."
+  type        = string
+}
+
+variable "vpc_id" {
+  description = "VPC the training build runs in (to reach PostgreSQL)."
+  type        = string
+}
+
+variable "vpc_cidr" {
+  description = "CIDR of that VPC."
+  type        = string
+}
+
+variable "subnet_ids" {
+  description = "Private subnets for the training build."
+  type        = list(string)
+}
+
+variable "s3_prefix_list_id" {
+  description = "Prefix list of the S3 gateway endpoint (egress rule)."
+  type        = string
+}

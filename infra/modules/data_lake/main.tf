@@ -1,0 +1,20 @@
+# Data lake: raw loans files, processed features, model artifacts (bundles, Glue scripts,
+# pipeline artifacts), plus a separate bucket receiving S3 server access logs of the others.
+data "aws_caller_identity" "current" {}
+
+module "bucket" {
+  source   = "../s3_bucket"
+  for_each = var.buckets
+
+  # Bucket names are global: the account id keeps two accounts' markets from colliding.
+  bucket_name                        = "${var.name_prefix}-${each.key}-${data.aws_caller_identity.current.account_id}"
+  purpose                            = each.key
+  tags                               = var.tags
+  kms_key_arn                        = var.kms_key_arn
+  access_log_bucket                  = aws_s3_bucket.logs.id
+  transition_to_ia_days              = each.value.transition_to_ia_days
+  noncurrent_version_expiration_days = each.value.noncurrent_version_expiration_days
+  force_destroy                      = var.force_destroy
+
+  depends_on = [aws_s3_bucket_policy.logs]
+}

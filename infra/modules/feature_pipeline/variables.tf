@@ -1,0 +1,198 @@
+variable "name_prefix" {
+  description = "Prefix for every resource name, from the naming module (<project>-<market>-<environment>)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{2,40}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be 4-42 lowercase letters, digits or hyphens."
+  }
+}
+
+variable "tags" {
+  description = "Tags applied to every resource, from the naming module."
+  type        = map(string)
+  default     = {}
+}
+
+variable "glue_version" {
+  description = "AWS Glue version of the Spark job (5.1 = Spark 3.5, Python 3.11)."
+  type        = string
+  default     = "5.1"
+
+  validation {
+    condition     = contains(["4.0", "5.0", "5.1"], var.glue_version)
+    error_message = "glue_version must be 4.0, 5.0 or 5.1."
+  }
+}
+
+variable "worker_type" {
+  description = "Glue worker type."
+  type        = string
+  default     = "G.1X"
+
+  validation {
+    condition     = contains(["G.025X", "G.1X", "G.2X", "G.4X", "G.8X"], var.worker_type)
+    error_message = "worker_type must be one of G.025X, G.1X, G.2X, G.4X, G.8X."
+  }
+}
+
+variable "number_of_workers" {
+  description = "Number of Glue workers (including the driver)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.number_of_workers >= 2 && var.number_of_workers <= 100
+    error_message = "number_of_workers must be between 2 and 100."
+  }
+}
+
+variable "timeout_minutes" {
+  description = "Job run timeout."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.timeout_minutes >= 5 && var.timeout_minutes <= 2880
+    error_message = "timeout_minutes must be between 5 and 2880."
+  }
+}
+
+variable "max_retries" {
+  description = "Automatic retries of a failed run (the job is idempotent: output is committed by _SUCCESS last)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.max_retries >= 0 && var.max_retries <= 10
+    error_message = "max_retries must be between 0 and 10."
+  }
+}
+
+variable "schedule_expression" {
+  description = "Glue trigger cron expression for the daily online-store refresh."
+  type        = string
+  default     = "cron(0 3 * * ? *)"
+
+  validation {
+    condition     = can(regex("^cron\\(.+\\)$", var.schedule_expression))
+    error_message = "schedule_expression must be a Glue cron(...) expression."
+  }
+}
+
+variable "schedule_enabled" {
+  description = "Whether the schedule trigger starts the job."
+  type        = bool
+  default     = true
+}
+
+variable "artifacts_bucket_name" {
+  description = "Bucket holding the Glue entry script and the feature_pipeline wheel."
+  type        = string
+}
+
+variable "script_key" {
+  description = "S3 key of the Glue entry script in the artifacts bucket (uploaded by ci/buildspecs/upload-glue-script.yml)."
+  type        = string
+  default     = "glue/feature_pipeline/job.py"
+}
+
+variable "extra_py_files_keys" {
+  description = "S3 keys (in the artifacts bucket) of extra Python modules for the job (.py or .zip), e.g. the zipped feature_pipeline package."
+  type        = list(string)
+  default     = ["glue/feature_pipeline/feature_pipeline.zip"]
+}
+
+variable "raw_bucket_name" {
+  description = "Bucket with the raw loans files (read-only for the job)."
+  type        = string
+}
+
+variable "raw_prefix" {
+  description = "Prefix of the raw loans files in the raw bucket."
+  type        = string
+  default     = "loans/"
+}
+
+variable "features_bucket_name" {
+  description = "Bucket receiving the feature pipeline output (training_set/, quarantine/, run_report.json, _SUCCESS)."
+  type        = string
+}
+
+variable "features_prefix" {
+  description = "Prefix of the pipeline output in the features bucket."
+  type        = string
+  default     = "features/"
+}
+
+variable "job_arguments" {
+  description = "Extra job arguments (names with leading --) merged over the defaults."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.job_arguments) : startswith(k, "--")])
+    error_message = "job_arguments keys must start with --."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "Platform KMS key (data lake objects, job logs, bookmarks, store secret)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "vpc_id" {
+  description = "VPC of the feature store; the job runs inside it to write the online store."
+  type        = string
+}
+
+variable "vpc_cidr" {
+  description = "CIDR of that VPC (egress to the database and interface endpoints)."
+  type        = string
+}
+
+variable "subnet_id" {
+  description = "Private subnet the Glue connection places its network interfaces in."
+  type        = string
+}
+
+variable "availability_zone" {
+  description = "Availability zone of subnet_id."
+  type        = string
+}
+
+variable "s3_prefix_list_id" {
+  description = "Prefix list of the S3 gateway endpoint (egress rule)."
+  type        = string
+}
+
+variable "store_secret_arn" {
+  description = "Secrets Manager secret with the feature store credentials."
+  type        = string
+}
+
+variable "store_host" {
+  description = "Feature store database host."
+  type        = string
+}
+
+variable "store_database" {
+  description = "Feature store database name."
+  type        = string
+}
+
+variable "log_retention_days" {
+  description = "Retention of the job's CloudWatch logs."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a value CloudWatch Logs accepts (e.g. 30, 90, 365)."
+  }
+}

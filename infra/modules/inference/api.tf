@@ -1,0 +1,221 @@
+# REST API in front of the alias. Every method needs an API key; keys belong to a usage plan with
+# throttling and a quota. Lambda proxy integration: the FastAPI app does the routing.
+resource "aws_api_gateway_rest_api" "this" {
+  name        = local.function_name
+  description = "Credit-risk prediction API (${var.name_prefix})"
+
+  endpoint_configuration {
+    types = ["REGIONAL"]
+  }
+
+  tags = var.tags
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+# Rejects requests with missing required parameters before they cost a Lambda invocation; the body
+# is validated by the service's own schemas (it knows the feature contract).
+resource "aws_api_gateway_request_validator" "this" {
+  name                        = "parameters"
+  rest_api_id                 = aws_api_gateway_rest_api.this.id
+  validate_request_parameters = true
+  validate_request_body       = false
+}
+
+resource "aws_api_gateway_resource" "proxy" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_rest_api.this.root_resource_id
+  path_part   = "{proxy+}"
+}
+
+resource "aws_api_gateway_method" "proxy" {
+  rest_api_id          = aws_api_gateway_rest_api.this.id
+  resource_id          = aws_api_gateway_resource.proxy.id
+  http_method          = "ANY"
+  authorization        = "NONE"
+  api_key_required     = true
+  request_validator_id = aws_api_gateway_request_validator.this.id
+}
+
+resource "aws_api_gateway_integration" "proxy" {
+  rest_api_id             = aws_api_gateway_rest_api.this.id
+  resource_id             = aws_api_gateway_resource.proxy.id
+  http_method             = aws_api_gateway_method.proxy.http_method
+  type                    = "AWS_PROXY"
+  integration_http_method = "POST"
+  # The alias, not $LATEST: traffic follows whatever the live alias routes to.
+  uri = aws_lambda_alias.this.invoke_arn
+}
+
+resource "aws_api_gateway_deployment" "this" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+
+  triggers = {
+    redeployment = sha1(jsonencode([
+      aws_api_gateway_resource.proxy.id,
+      aws_api_gateway_method.proxy.id,
+      aws_api_gateway_integration.proxy.id,
+    ]))
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_api_gateway_stage" "this" {
+  #checkov:skip=CKV_AWS_120:Responses are per-customer scores that must reflect the latest feature store row; caching them would serve stale risk.
+  #checkov:skip=CKV2_AWS_51:Consumers authenticate with API keys over TLS; the backend is a Lambda integration, not an HTTP endpoint that needs client certificates.
+  deployment_id         = aws_api_gateway_deployment.this.id
+  rest_api_id           = aws_api_gateway_rest_api.this.id
+  stage_name            = var.stage_name
+  xray_tracing_enabled  = true
+  cache_cluster_enabled = false
+
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.api_access.arn
+    format = jsonencode({
+      requestId          = "$context.requestId"
+      requestTime        = "$context.requestTime"
+      httpMethod         = "$context.httpMethod"
+      resourcePath       = "$context.resourcePath"
+      status             = "$context.status"
+      responseLatency    = "$context.responseLatency"
+      integrationLatency = "$context.integrationLatency"
+      integrationStatus  = "$context.integration.status"
+      apiKeyId           = "$context.identity.apiKeyId"
+      sourceIp           = "$context.identity.sourceIp"
+      wafResponse        = "$context.wafResponseCode"
+    })
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_api_gateway_account.this]
+}
+
+resource "aws_api_gateway_method_settings" "this" {
+  #checkov:skip=CKV_AWS_225:Caching is off on purpose (see the stage): scores must reflect the latest features.
+  #checkov:skip=CKV_AWS_308:No cache exists, so there is no cache data to encrypt.
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  stage_name  = aws_api_gateway_stage.this.stage_name
+  method_path = "*/*"
+
+  settings {
+    metrics_enabled = true
+    logging_level   = "ERROR"
+    # Full request/response logging would copy customer data into logs.
+    data_trace_enabled     = false
+    throttling_rate_limit  = var.throttle_rate_limit
+    throttling_burst_limit = var.throttle_burst_limit
+    caching_enabled        = false
+  }
+}
+
+resource "aws_cloudwatch_log_group" "api_access" {
+  name              = "/aws/apigateway/${local.function_name}/access"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+
+  tags = var.tags
+}
+
+resource "aws_lambda_permission" "api" {
+  statement_id  = "AllowApiGatewayInvokeLive"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.this.function_name
+  qualifier     = aws_lambda_alias.this.name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/*/*"
+}
+
+resource "aws_api_gateway_usage_plan" "this" {
+  name        = local.function_name
+  description = "Throttling and quota for API key holders"
+
+  api_stages {
+    api_id = aws_api_gateway_rest_api.this.id
+    stage  = aws_api_gateway_stage.this.stage_name
+  }
+
+  throttle_settings {
+    rate_limit  = var.throttle_rate_limit
+    burst_limit = var.throttle_burst_limit
+  }
+
+  quota_settings {
+    limit  = var.monthly_quota
+    period = "MONTH"
+  }
+
+  tags = var.tags
+}
+
+resource "aws_api_gateway_api_key" "this" {
+  for_each = var.api_consumers
+
+  name    = "${local.function_name}-${each.key}"
+  enabled = true
+
+  tags = var.tags
+}
+
+resource "aws_api_gateway_usage_plan_key" "this" {
+  for_each = aws_api_gateway_api_key.this
+
+  key_id        = each.value.id
+  key_type      = "API_KEY"
+  usage_plan_id = aws_api_gateway_usage_plan.this.id
+}
+
+# Account-wide setting API Gateway needs to write execution logs.
+resource "aws_api_gateway_account" "this" {
+  count = var.manage_api_gateway_account ? 1 : 0
+
+  cloudwatch_role_arn = aws_iam_role.api_gateway_logs[0].arn
+}
+
+data "aws_iam_policy_document" "api_gateway_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["apigateway.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "api_gateway_logs" {
+  count = var.manage_api_gateway_account ? 1 : 0
+
+  name               = "${var.name_prefix}-apigateway-logs"
+  assume_role_policy = data.aws_iam_policy_document.api_gateway_assume.json
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "api_gateway_logs" {
+  statement {
+    sid = "ExecutionLogsOfThisAccountsApis"
+    actions = [
+      "logs:CreateLogGroup",
+      "logs:CreateLogStream",
+      "logs:DescribeLogGroups",
+      "logs:DescribeLogStreams",
+      "logs:PutLogEvents",
+      "logs:GetLogEvents",
+      "logs:FilterLogEvents",
+    ]
+    resources = ["arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:API-Gateway-Execution-Logs_*"]
+  }
+}
+
+resource "aws_iam_role_policy" "api_gateway_logs" {
+  count = var.manage_api_gateway_account ? 1 : 0
+
+  name   = "execution-logs"
+  role   = aws_iam_role.api_gateway_logs[0].id
+  policy = data.aws_iam_policy_document.api_gateway_logs.json
+}

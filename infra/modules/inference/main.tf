@@ -1,0 +1,95 @@
+# The prediction API: a container-image Lambda in the VPC, served through the `live` alias.
+# Terraform creates the function and the alias; releases move the alias (CodeDeploy canary or the
+# release tool), which is why the alias' version and routing are ignored below.
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  function_name = "${var.name_prefix}-inference"
+  alias_name    = "live"
+
+  environment = merge(
+    {
+      # Credentials come from the secret at start-up; the URL carries host/db/TLS only.
+      FEATURE_STORE_URL              = "postgresql+psycopg2://${var.store_proxy_endpoint}:5432/${var.store_database}?sslmode=require"
+      FEATURE_STORE_SECRET_ARN       = var.store_secret_arn
+      METRICS_FLUSH_INTERVAL_SECONDS = "0"
+      LOG_LEVEL                      = "INFO"
+    },
+    var.environment_variables,
+  )
+}
+
+resource "aws_lambda_function" "this" {
+  #checkov:skip=CKV_AWS_116:Invoked synchronously by API Gateway (and by the warm-up rule); a DLQ only applies to asynchronous invocations, callers see errors directly.
+  #checkov:skip=CKV_AWS_272:Lambda code signing applies to .zip packages only; container images are immutable ECR tags scanned on push.
+  function_name = local.function_name
+  description   = "Credit-risk prediction API (FastAPI through Mangum)"
+  role          = aws_iam_role.this.arn
+  package_type  = "Image"
+  image_uri     = var.image_uri
+  architectures = ["x86_64"]
+  memory_size   = var.memory_mb
+  timeout       = var.timeout_seconds
+  publish       = true
+
+  reserved_concurrent_executions = var.reserved_concurrency
+  kms_key_arn                    = var.kms_key_arn
+
+  environment {
+    variables = local.environment
+  }
+
+  vpc_config {
+    subnet_ids         = var.subnet_ids
+    security_group_ids = [aws_security_group.this.id]
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.function.name
+  }
+
+  tags = var.tags
+
+  lifecycle {
+    # New images reach the function through releases, not through terraform apply.
+    ignore_changes = [image_uri]
+  }
+
+  depends_on = [aws_iam_role_policy.this]
+}
+
+resource "aws_lambda_alias" "this" {
+  name             = local.alias_name
+  description      = "Version serving production traffic"
+  function_name    = aws_lambda_function.this.function_name
+  function_version = aws_lambda_function.this.version
+
+  lifecycle {
+    # Traffic moves through releases (CodeDeploy / the release tool), which also keep the
+    # rollback record in the alias description; an apply must not undo either.
+    ignore_changes = [function_version, routing_config, description]
+  }
+}
+
+resource "aws_lambda_provisioned_concurrency_config" "this" {
+  count = var.provisioned_concurrency > 0 ? 1 : 0
+
+  function_name                     = aws_lambda_function.this.function_name
+  qualifier                         = aws_lambda_alias.this.name
+  provisioned_concurrent_executions = var.provisioned_concurrency
+}
+
+resource "aws_cloudwatch_log_group" "function" {
+  name              = "/aws/lambda/${local.function_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+
+  tags = var.tags
+}

@@ -1,0 +1,236 @@
+variable "name_prefix" {
+  description = "Prefix for every resource name, from the naming module (<project>-<market>-<environment>)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{2,40}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be 4-42 lowercase letters, digits or hyphens."
+  }
+}
+
+variable "tags" {
+  description = "Tags applied to every resource, from the naming module."
+  type        = map(string)
+  default     = {}
+}
+
+variable "image_uri" {
+  description = "ECR image (repository URL with immutable tag or digest) the function is created from. Later releases publish new versions through CodeDeploy or the release tool."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{12}\\.dkr\\.ecr\\.[a-z0-9-]+\\.amazonaws\\.com/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$", var.image_uri))
+    error_message = "image_uri must be an ECR image URI with a tag or digest."
+  }
+}
+
+variable "memory_mb" {
+  description = "Lambda memory size (also scales CPU)."
+  type        = number
+  default     = 1024
+
+  validation {
+    condition     = var.memory_mb >= 128 && var.memory_mb <= 10240
+    error_message = "memory_mb must be between 128 and 10240."
+  }
+}
+
+variable "timeout_seconds" {
+  description = "Lambda timeout; API Gateway gives up after 29 s anyway."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.timeout_seconds >= 1 && var.timeout_seconds <= 29
+    error_message = "timeout_seconds must be between 1 and 29 (API Gateway integration limit)."
+  }
+}
+
+variable "reserved_concurrency" {
+  description = "Reserved concurrent executions: caps the function so it cannot exhaust the feature store's connections or the account's concurrency."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.reserved_concurrency >= 1 && var.reserved_concurrency <= 1000
+    error_message = "reserved_concurrency must be between 1 and 1000."
+  }
+}
+
+variable "provisioned_concurrency" {
+  description = "Provisioned concurrency on the live alias (0 = none; warm-up pings keep a few instances warm instead)."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.provisioned_concurrency >= 0 && var.provisioned_concurrency <= 1000
+    error_message = "provisioned_concurrency must be between 0 and 1000."
+  }
+}
+
+variable "environment_variables" {
+  description = "Extra environment variables for the service (merged over the computed feature store settings)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "kms_key_arn" {
+  description = "Platform KMS key (environment variables, logs, store secret)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "vpc_id" {
+  description = "VPC the function runs in."
+  type        = string
+}
+
+variable "vpc_cidr" {
+  description = "CIDR of that VPC (egress to RDS Proxy and interface endpoints)."
+  type        = string
+}
+
+variable "subnet_ids" {
+  description = "Private subnets for the function's network interfaces."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.subnet_ids) >= 2
+    error_message = "subnet_ids must contain at least two subnets (AZ resilience)."
+  }
+}
+
+variable "s3_prefix_list_id" {
+  description = "Prefix list of the S3 gateway endpoint (egress rule)."
+  type        = string
+}
+
+variable "store_proxy_endpoint" {
+  description = "RDS Proxy endpoint of the feature store."
+  type        = string
+}
+
+variable "store_database" {
+  description = "Feature store database name."
+  type        = string
+}
+
+variable "store_secret_arn" {
+  description = "Secrets Manager secret with the store credentials (FEATURE_STORE_SECRET_ARN)."
+  type        = string
+}
+
+variable "stage_name" {
+  description = "API Gateway stage name."
+  type        = string
+  default     = "v1"
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_]{1,64}$", var.stage_name))
+    error_message = "stage_name must be 1-64 letters, digits or underscores."
+  }
+}
+
+variable "throttle_rate_limit" {
+  description = "Steady-state requests per second allowed through the stage."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.throttle_rate_limit > 0 && var.throttle_rate_limit <= 10000
+    error_message = "throttle_rate_limit must be between 1 and 10000."
+  }
+}
+
+variable "throttle_burst_limit" {
+  description = "Burst of requests allowed above the rate."
+  type        = number
+  default     = 200
+
+  validation {
+    condition     = var.throttle_burst_limit > 0 && var.throttle_burst_limit <= 5000
+    error_message = "throttle_burst_limit must be between 1 and 5000."
+  }
+}
+
+variable "monthly_quota" {
+  description = "Requests per month per API key in the usage plan."
+  type        = number
+  default     = 5000000
+
+  validation {
+    condition     = var.monthly_quota >= 1000
+    error_message = "monthly_quota must be at least 1000."
+  }
+}
+
+variable "api_consumers" {
+  description = "Names of the consumers that get an API key in the usage plan (one key each)."
+  type        = set(string)
+  default     = ["loan-origination"]
+
+  validation {
+    condition     = length(var.api_consumers) > 0 && alltrue([for c in var.api_consumers : can(regex("^[a-z][a-z0-9-]{1,40}$", c))])
+    error_message = "api_consumers must contain at least one lowercase name."
+  }
+}
+
+variable "manage_api_gateway_account" {
+  description = "Set the account-wide API Gateway CloudWatch role (once per account and region; disable in a second root sharing the account)."
+  type        = bool
+  default     = true
+}
+
+variable "waf_rate_limit_per_5min" {
+  description = "WAF rate-based rule: requests per client IP per 5 minutes before blocking."
+  type        = number
+  default     = 2000
+
+  validation {
+    condition     = var.waf_rate_limit_per_5min >= 100
+    error_message = "waf_rate_limit_per_5min must be at least 100 (WAF minimum)."
+  }
+}
+
+variable "canary_percentage" {
+  description = "Share of traffic (percent) the new version gets during the canary bake (10 = 10%)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.canary_percentage > 0 && var.canary_percentage < 100 && floor(var.canary_percentage) == var.canary_percentage
+    error_message = "canary_percentage must be a whole number between 1 and 99 (0 is no canary; 100 is an all-at-once deploy)."
+  }
+}
+
+variable "canary_interval_minutes" {
+  description = "Bake time of the canary before the remaining traffic shifts."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.canary_interval_minutes >= 1 && var.canary_interval_minutes <= 2880
+    error_message = "canary_interval_minutes must be between 1 and 2880."
+  }
+}
+
+variable "rollback_alarm_names" {
+  description = "CloudWatch alarms that stop a deployment and roll the alias back when they fire."
+  type        = list(string)
+  default     = []
+}
+
+variable "log_retention_days" {
+  description = "Retention of the function, API access and WAF logs."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a value CloudWatch Logs accepts (e.g. 30, 90, 365)."
+  }
+}

@@ -1,0 +1,4 @@
+terraform {
+  # Pure naming/tagging logic: no provider is needed.
+  required_version = ">= 1.10.0"
+}

@@ -1,0 +1,121 @@
+"""Shared helpers of the infra suite: repository paths, the offline Terraform setup, tool lookup.
+
+Tools that may be missing on a developer machine (terraform + the aws provider mirror, the
+checkov venv, the ASL validator) make the tests that need them SKIP with a loud reason, and FAIL
+when CI=true, because CI machines are set up with all of them (`make setup`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+INFRA = REPO / "infra"
+MODULES = INFRA / "modules"
+LIVE = INFRA / "live"
+CI_DIR = REPO / "ci"
+MOTO_ROOT = INFRA / "tests" / "moto_root"
+
+PROVIDER_ADDRESS = "registry.terraform.io/hashicorp/aws"
+DEFAULT_PLUGIN_MIRROR = "/opt/tf-plugins"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def tool_missing(reason: str) -> None:
+    """Skip (developer machine) or fail (CI) because a required tool is not installed."""
+    message = f"TOOL MISSING — {reason}"
+    if in_ci():
+        pytest.fail(message + " (CI=true: CI machines must have it; run `make setup`)")
+    pytest.skip(message)
+
+
+def module_dirs() -> list[Path]:
+    return sorted(p for p in MODULES.iterdir() if p.is_dir())
+
+
+def live_roots() -> list[Path]:
+    return sorted(p.parent for p in LIVE.glob("*/*/backend.tf"))
+
+
+def tf_files() -> list[Path]:
+    return sorted(p for p in INFRA.rglob("*.tf") if ".terraform" not in p.parts)
+
+
+@dataclass(frozen=True)
+class Terraform:
+    binary: str
+    env: dict[str, str]
+
+    def run(
+        self, cwd: Path, *args: str, timeout: float = 300, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            [self.binary, *args],
+            cwd=cwd,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if check and proc.returncode != 0:
+            pytest.fail(
+                f"terraform {' '.join(args)} failed in {cwd} (exit {proc.returncode}):\n"
+                f"{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+            )
+        return proc
+
+
+@pytest.fixture(scope="session")
+def terraform(tmp_path_factory: pytest.TempPathFactory) -> Terraform:
+    """terraform with a CLI config that installs hashicorp/aws only from the local mirror."""
+    binary = os.environ.get("TERRAFORM_BIN") or shutil.which("terraform")
+    if not binary:
+        tool_missing("no `terraform` binary on PATH (or TERRAFORM_BIN)")
+    mirror = Path(os.environ.get("TF_PLUGIN_MIRROR", DEFAULT_PLUGIN_MIRROR))
+    providers = list((mirror / PROVIDER_ADDRESS).glob("*/linux_amd64/terraform-provider-aws*"))
+    if not providers:
+        tool_missing(
+            f"no hashicorp/aws provider in the filesystem mirror {mirror} "
+            "(set TF_PLUGIN_MIRROR to a mirror directory)"
+        )
+    config_dir = tmp_path_factory.mktemp("terraform-cli")
+    config = config_dir / "terraform.rc"
+    config.write_text(
+        "provider_installation {\n"
+        f'  filesystem_mirror {{\n    path    = "{mirror}"\n'
+        f'    include = ["{PROVIDER_ADDRESS}"]\n  }}\n'
+        f'  direct {{\n    exclude = ["{PROVIDER_ADDRESS}"]\n  }}\n'
+        "}\n"
+    )
+    env = {
+        **os.environ,
+        "TF_CLI_CONFIG_FILE": str(config),
+        "TF_IN_AUTOMATION": "1",
+        "TF_INPUT": "0",
+        "CHECKPOINT_DISABLE": "1",
+    }
+    env.pop("TF_DATA_DIR", None)
+    return Terraform(binary=str(binary), env=env)
+
+
+@pytest.fixture(scope="session")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of infra/ and ci/ so that init/plan/apply never write into the repository."""
+    root = tmp_path_factory.mktemp("workspace")
+    ignore = shutil.ignore_patterns(".terraform", "*.tfstate*", "__pycache__", "*.tfplan")
+    shutil.copytree(INFRA, root / "infra", ignore=ignore)
+    shutil.copytree(CI_DIR, root / "ci", ignore=ignore)
+    return root
+
+
+LOCAL_BACKEND_OVERRIDE = 'terraform {\n  backend "local" {}\n}\n'

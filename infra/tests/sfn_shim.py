@@ -1,0 +1,89 @@
+"""A pass-through proxy in front of moto that answers two Step Functions calls moto lacks.
+
+The aws provider (>= 5.67) calls ValidateStateMachineDefinition before creating a state machine;
+moto 5.2 does not implement it (HTTP 500, which the provider retries for minutes). The shim
+answers that one call with the verdict of infra/tests/asl.py — a real validation, not a stub —
+ListStateMachineVersions (read after create) gets an empty list: the
+module publishes no versions. Every other request is forwarded to moto unchanged.
+Only the provider's `sfn` endpoint uses the shim.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+from . import asl
+
+VALIDATE_TARGET = "AWSStepFunctions.ValidateStateMachineDefinition"
+# Read by the provider after create; moto keeps no published versions (we publish none).
+LIST_VERSIONS_TARGET = "AWSStepFunctions.ListStateMachineVersions"
+
+
+def _handler_for(upstream: str) -> type[BaseHTTPRequestHandler]:
+    target = urlsplit(upstream)
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+        def _reply(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+            self.send_response(status)
+            for key, value in headers:
+                if key.lower() not in {"transfer-encoding", "connection", "content-length"}:
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _forward(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            if self.headers.get("X-Amz-Target") == VALIDATE_TARGET:
+                definition = json.loads(json.loads(body)["definition"])
+                problems = asl.validate(definition)
+                verdict = {
+                    "result": "FAIL" if problems else "OK",
+                    "diagnostics": [
+                        {"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "message": p}
+                        for p in problems
+                    ],
+                    "truncated": False,
+                }
+                payload = json.dumps(verdict).encode()
+                self._reply(200, [("Content-Type", "application/x-amz-json-1.0")], payload)
+                return
+            if self.headers.get("X-Amz-Target") == LIST_VERSIONS_TARGET:
+                payload = json.dumps({"stateMachineVersions": []}).encode()
+                self._reply(200, [("Content-Type", "application/x-amz-json-1.0")], payload)
+                return
+            connection = http.client.HTTPConnection(
+                target.hostname or "127.0.0.1", target.port, timeout=60
+            )
+            headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+            headers["Host"] = target.netloc
+            connection.request(self.command, self.path, body=body, headers=headers)
+            response = connection.getresponse()
+            self._reply(response.status, response.getheaders(), response.read())
+            connection.close()
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _forward  # noqa: N815
+
+    return Handler
+
+
+@contextmanager
+def running_shim(upstream: str) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(upstream))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,222 @@
+"""The retraining state machine: valid ASL (asl-validator + our graph checks), references only
+states and resources that exist, and a failed quality gate can never reach a deploy step."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from . import asl
+from .conftest import MODULES, REPO, tool_missing
+from .test_hcl_conventions import data_sources, parse
+
+TEMPLATE = MODULES / "orchestration/templates/retraining.asl.json"
+ASL_VALIDATOR = Path(
+    __import__("os").environ.get(
+        "ASL_VALIDATOR", str(REPO / ".venv-checkov/node/node_modules/.bin/asl-validator")
+    )
+)
+SAMPLE = {
+    "partition": "aws",
+    "name_prefix": "credit-risk-mx-staging",
+    "glue_job_name": "credit-risk-mx-staging-feature-pipeline",
+    "training_project_name": "credit-risk-mx-staging-training",
+    "release_pipeline_name": "credit-risk-mx-staging-release",
+    "topic_arn": "arn:aws:sns:us-east-1:123456789012:credit-risk-mx-staging-alarms",
+}
+DEPLOYING_STATES = {"RegisterChampion", "BuildAndDeploy"}
+
+
+def render(values: dict[str, str] = SAMPLE) -> dict[str, Any]:
+    text = TEMPLATE.read_text()
+    placeholders = set(re.findall(r"\$\{([a-z_]+)\}", text))
+    assert placeholders == set(values), f"template placeholders {placeholders} != {set(values)}"
+    return json.loads(re.sub(r"\$\{([a-z_]+)\}", lambda m: values[m.group(1)], text))
+
+
+def templatefile_arguments() -> set[str]:
+    """The names the orchestration module passes to templatefile() (must match the template)."""
+    main = (MODULES / "orchestration/main.tf").read_text()
+    call = main[main.index("templatefile(") :]
+    block = call[: call.index("})")]
+    return set(re.findall(r"^\s+(\w+)\s+=", block, re.M))
+
+
+def test_template_placeholders_are_exactly_what_terraform_passes() -> None:
+    assert templatefile_arguments() == set(SAMPLE)
+    render()
+
+
+def test_graph_is_valid() -> None:
+    assert asl.validate(render()) == []
+
+
+def test_asl_validator_accepts_definition(tmp_path: Path) -> None:
+    if not ASL_VALIDATOR.exists():
+        tool_missing(
+            f"asl-validator (npm) not installed at {ASL_VALIDATOR}; `make setup` installs it"
+        )
+    path = tmp_path / "definition.json"
+    path.write_text(json.dumps(render()))
+    proc = subprocess.run(
+        [str(ASL_VALIDATOR), "--json-path", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_asl_validator_rejects_broken_definition(tmp_path: Path) -> None:
+    """Shows the external validator is really checking (a Task without Resource must fail)."""
+    if not ASL_VALIDATOR.exists():
+        tool_missing(f"asl-validator (npm) not installed at {ASL_VALIDATOR}")
+    broken = render()
+    del broken["States"]["TrainCandidate"]["Resource"]
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(broken))
+    proc = subprocess.run(
+        [str(ASL_VALIDATOR), "--json-path", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert proc.returncode != 0
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda d: d["States"]["QualityGate"].update(Default="Nowhere"), "missing state 'Nowhere'"),
+        (lambda d: d.update(StartAt="Missing"), "StartAt"),
+        (lambda d: d["States"].update(Orphan={"Type": "Succeed"}), "Orphan: not reachable"),
+        (lambda d: d["States"]["NotifySuccess"].update(Next="NotifySuccess"), "no terminal"),
+        (lambda d: d["States"]["TrainCandidate"].pop("Next"), "exactly one of Next or End"),
+        (lambda d: d["States"]["RunFeaturePipeline"]["Catch"][0].pop("Next"), "Catch without Next"),
+    ],
+)
+def test_graph_checker_catches_broken_definitions(mutate: Any, expected: str) -> None:
+    definition = render()
+    mutate(definition)
+    problems = asl.validate(definition)
+    assert any(expected in p for p in problems), problems
+
+
+def _follow(definition: dict[str, Any], data: dict[str, Any], failing: set[str]) -> list[str]:
+    """Walk the machine like Step Functions would for the given gate result: Tasks in `failing`
+    raise, others succeed; returns the visited state names."""
+    states = definition["States"]
+    name, visited = definition["StartAt"], []
+    while True:
+        visited.append(name)
+        state = states[name]
+        if state["Type"] in {"Succeed", "Fail"}:
+            return visited
+        if state["Type"] == "Choice":
+            rule = state["Choices"][0]
+            value: Any = data
+            for part in rule["Variable"].removeprefix("$.").split("."):
+                value = value[part]
+            name = rule["Next"] if value == rule["StringEquals"] else state["Default"]
+            continue
+        if state["Type"] == "Task" and name in failing:
+            name = state["Catch"][0]["Next"]
+            continue
+        name = state["Next"]
+        assert len(visited) < 50, "loop"
+
+
+@pytest.mark.parametrize("gate", ["false", "FALSE", "", "true "])
+def test_failed_gate_never_registers_or_deploys(gate: str) -> None:
+    visited = _follow(render(), {"candidate": {"gate_passed": gate}}, failing=set())
+    assert visited[-1] == "QualityGateFailed"
+    assert "NotifyGateRejected" in visited
+    assert not DEPLOYING_STATES & set(visited)
+
+
+def test_passed_gate_registers_then_deploys() -> None:
+    visited = _follow(render(), {"candidate": {"gate_passed": "true"}}, failing=set())
+    assert visited[-1] == "Done"
+    assert visited.index("RegisterChampion") < visited.index("BuildAndDeploy")
+
+
+@pytest.mark.parametrize("failing", ["RunFeaturePipeline", "TrainCandidate", "RegisterChampion"])
+def test_failed_step_stops_before_later_steps(failing: str) -> None:
+    visited = _follow(render(), {"candidate": {"gate_passed": "true"}}, failing={failing})
+    assert visited[-1] == "RetrainingFailed"
+    assert "BuildAndDeploy" not in visited
+
+
+def test_every_deploy_path_goes_through_the_gate() -> None:
+    """Graph property: removing QualityGate disconnects every deploying state from StartAt."""
+    definition = render()
+    states = {k: v for k, v in definition["States"].items() if k != "QualityGate"}
+    assert not DEPLOYING_STATES & asl.reachable(states, definition["StartAt"])
+
+
+def test_gate_reads_what_the_training_build_exports() -> None:
+    """ResultSelector names the variables train.yml exports (GATE_PASSED, MODEL_VERSION)."""
+    import yaml
+
+    buildspec = yaml.safe_load((REPO / "ci/buildspecs/train.yml").read_text())
+    exported = set(buildspec["env"]["exported-variables"])
+    selector = json.dumps(render()["States"]["TrainCandidate"]["ResultSelector"])
+    referenced = set(re.findall(r"@\.Name == '([A-Z_]+)'", selector))
+    assert referenced == exported == {"GATE_PASSED", "MODEL_VERSION"}
+
+
+INTEGRATION_PERMISSIONS = {
+    "glue:startJobRun.sync": {"glue:StartJobRun", "glue:GetJobRun"},
+    "codebuild:startBuild.sync": {"codebuild:StartBuild", "codebuild:BatchGetBuilds"},
+    "aws-sdk:codepipeline:startPipelineExecution": {"codepipeline:StartPipelineExecution"},
+    "sns:publish": {"sns:Publish"},
+}
+
+
+def test_every_task_resource_is_permitted_and_terraform_managed() -> None:
+    definition = render()
+    granted: set[str] = set()
+    for name, body in data_sources(MODULES / "orchestration", "aws_iam_policy_document"):
+        if name == "state_machine":
+            for statement in body["statement"]:
+                granted.update(statement["actions"])
+    for name, state in definition["States"].items():
+        if state["Type"] != "Task":
+            continue
+        integration = state["Resource"].removeprefix("arn:aws:states:::")
+        assert integration in INTEGRATION_PERMISSIONS, f"{name}: unexpected {state['Resource']}"
+        missing = INTEGRATION_PERMISSIONS[integration] - granted
+        assert not missing, f"{name} needs {missing} in the state machine role"
+        # Every resource the task names is one of the values terraform fills in.
+        parameters = state.get("Parameters", {})
+        named = [
+            parameters[k] for k in ("JobName", "ProjectName", "Name", "TopicArn") if k in parameters
+        ]
+        assert named, f"{name} names no resource"
+        for value in named:
+            assert value in SAMPLE.values(), f"{name}: {value} is hard-coded"
+
+
+def test_moto_accepts_and_stores_the_definition(aws_reset: str) -> None:
+    sfn = boto3.client("stepfunctions", endpoint_url=aws_reset, region_name="us-east-1")
+    definition = json.dumps(render())
+    arn = sfn.create_state_machine(
+        name="retraining-check",
+        definition=definition,
+        roleArn="arn:aws:iam::123456789012:role/retraining",
+    )["stateMachineArn"]
+    assert json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"]) == render()
+
+
+def test_module_renders_the_same_template() -> None:
+    # Guard: the module really uses this template file (not an inline copy).
+    assert "templates/retraining.asl.json" in (MODULES / "orchestration/main.tf").read_text()
+    assert parse(MODULES / "orchestration/main.tf")["resource"]
