@@ -52,8 +52,11 @@ def read_junit(path: Path, result: SuiteResult) -> None:
         result.failed += int(suite.get("failures", 0))
         result.errors += int(suite.get("errors", 0))
         result.skipped += int(suite.get("skipped", 0))
-        result.passed += tests - int(suite.get("failures", 0)) - int(suite.get("errors", 0)) - int(
-            suite.get("skipped", 0)
+        result.passed += (
+            tests
+            - int(suite.get("failures", 0))
+            - int(suite.get("errors", 0))
+            - int(suite.get("skipped", 0))
         )
 
 
