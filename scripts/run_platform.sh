@@ -81,18 +81,22 @@ set +e
 "$BIN/model-training" train --data "$LAKE" --tracking-uri "$TRACKING_URI" --raw "$RAW"
 train_status=$?
 set -e
-if [ "$train_status" -eq 1 ]; then
-  echo "the quality gate rejected this model: no alias moved; the current champion (if any) stays"
-elif [ "$train_status" -ne 0 ]; then
-  exit "$train_status"
-fi
 
 step "4/6 registry: the first passing model becomes champion"
-"$BIN/model-training" promote --from-alias challenger --if-no-champion \
-  --tracking-uri "$TRACKING_URI" --reason "make run: first model that passed the gate"
+if [ "$train_status" -eq 1 ]; then
+  echo "the quality gate rejected this model: nothing registered, no alias moved"
+elif [ "$train_status" -ne 0 ]; then
+  exit "$train_status"
+else
+  "$BIN/model-training" promote --from-alias challenger --if-no-champion \
+    --tracking-uri "$TRACKING_URI" --reason "make run: first model that passed the gate"
+fi
 
 step "5/6 serving bundle (ONNX + metadata + model card) from the champion"
-"$BIN/model-training" export --alias champion --out "$BUNDLE" --tracking-uri "$TRACKING_URI"
+if ! "$BIN/model-training" export --alias champion --out "$BUNDLE" --tracking-uri "$TRACKING_URI"; then
+  echo "no champion to serve yet (the gate has not passed a model in $TRACKING_URI)" >&2
+  exit 1
+fi
 
 step "6/6 API on http://127.0.0.1:$PORT with sample requests"
 serve_background

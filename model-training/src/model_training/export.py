@@ -186,6 +186,7 @@ def build_metadata(
     reference: dict[str, dict[str, Any]],
     baselines: dict[str, float],
     metrics: dict[str, float],
+    trained_at: datetime,
 ) -> dict[str, Any]:
     return {
         "schema_version": BUNDLE_SCHEMA_VERSION,
@@ -193,6 +194,9 @@ def build_metadata(
         "model_version": str(model_version),
         "run_id": run_id,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        # When the model was trained (its MLflow run started): what model staleness is measured
+        # from, so re-exporting an old champion (e.g. on rollback) does not make it look new.
+        "trained_at": trained_at.astimezone(UTC).isoformat(timespec="seconds"),
         "features": [{"name": f, "dtype": FEATURE_DTYPES[f]} for f in FEATURES],
         "onnx_input_name": ONNX_INPUT_NAME,
         "onnx_probability_output": ONNX_PROBABILITY_OUTPUT,

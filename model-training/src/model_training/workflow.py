@@ -9,6 +9,7 @@ import subprocess
 import tempfile
 import time
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
@@ -458,6 +459,7 @@ def run_export(
             reference=reference,
             baselines=summary["baseline_values"],
             metrics=summary["metrics"],
+            trained_at=datetime.fromtimestamp(client.get_run(run_id).info.start_time / 1000, UTC),
         )
         report = export.write_bundle(
             out_dir,

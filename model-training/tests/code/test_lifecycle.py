@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ METADATA_KEYS = {
     "model_version",
     "run_id",
     "created_at",
+    "trained_at",
     "features",
     "onnx_input_name",
     "onnx_probability_output",
@@ -280,6 +282,10 @@ def _check_bundle(
     assert meta["model_name"] == name
     assert meta["model_version"] == expected_version
     assert meta["run_id"] == run_id
+    run_started = MlflowClient(tracking_uri=uri).get_run(run_id).info.start_time / 1000
+    trained_at = datetime.fromisoformat(meta["trained_at"])
+    assert abs(trained_at.timestamp() - run_started) < 1.0
+    assert trained_at <= datetime.fromisoformat(meta["created_at"])
     assert [f["name"] for f in meta["features"]] == CONTRACT_ORDER
     assert [f["dtype"] for f in meta["features"]] == ["int", "float", "int", "int", "int"]
     assert meta["onnx_input_name"] == "features"

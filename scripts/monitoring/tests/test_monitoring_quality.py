@@ -9,6 +9,8 @@ from monitoring_factories import draw_features, prediction_records, write_lines
 from sklearn.metrics import roc_auc_score
 
 from risk_monitoring.config import MonitorSettings
+from risk_monitoring.errors import InputError
+from risk_monitoring.outcomes import parse_outcomes
 from risk_monitoring.quality import expected_calibration_error, roc_auc
 from risk_monitoring.runner import MonitorInputs, run_monitoring
 
@@ -39,10 +41,11 @@ def labelled_run(tmp_path: Path, metadata_path: Path, informative: bool, by_requ
     logs = write_lines(tmp_path / "p.log", records)
     outcomes = tmp_path / "outcomes.csv"
     if by_request:
-        lines = ["request_id,status"] + [
-            f"{r['request_id']},{s}" for r, s in zip(records, statuses, strict=True)
+        lines = ["request_id,customer_id,status"] + [
+            f"{r['request_id']},{r['customer_id']},{s}"
+            for r, s in zip(records, statuses, strict=True)
         ]
-        lines += ["req-unknown,1", "req-bad,maybe"]
+        lines += ["req-unknown,5000001,1", "req-bad,5000001,maybe"]
     else:
         lines = ["customer_id,as_of,status"] + [
             f"{r['customer_id']},{r['as_of']},{s}" for r, s in zip(records, statuses, strict=True)
@@ -80,3 +83,35 @@ def test_uninformative_model_alerts_when_joined_by_customer_and_date(
     assert check["status"] == "alert"
     assert "ROC-AUC" in check["summary"]
     assert run.exit_code == 7
+
+
+def test_batch_request_outcomes_join_per_customer(tmp_path: Path, metadata_path: Path) -> None:
+    # /predict/batch logs one prediction per customer under a single request id.
+    rng = np.random.default_rng(5)
+    records = prediction_records(draw_features(rng, 40), seed=5, spacing_seconds=20)
+    for record in records:
+        record["request_id"] = "req-batch-1"
+    logs = write_lines(tmp_path / "p.log", records)
+    statuses = [i % 2 for i in range(len(records))]
+    outcomes = tmp_path / "outcomes.csv"
+    outcomes.write_text(
+        "request_id,customer_id,status\n"
+        + "".join(
+            f"req-batch-1,{r['customer_id']},{s}\n" for r, s in zip(records, statuses, strict=True)
+        )
+    )
+    run = run_monitoring(
+        MonitorInputs(
+            logs=[str(logs)], metadata=str(metadata_path), outcomes=str(outcomes), now=NOW
+        ),
+        MonitorSettings(),
+    )
+    details = run.report["checks"]["quality"]["details"]
+    assert details["join_key"] == "request_id,customer_id"
+    assert details["overall"]["labelled"] == len({r["customer_id"] for r in records})
+    assert details["outcome_rows_rejected"] == {}
+
+
+def test_request_id_outcomes_without_customer_id_are_refused() -> None:
+    with pytest.raises(InputError, match="customer_id"):
+        parse_outcomes("request_id,status\nreq-1,1\n")

@@ -105,3 +105,20 @@ def test_metadata_breaking_the_contract_is_rejected(tmp_path: Path, logs: Path) 
     bad.write_text(json.dumps(document))
     with pytest.raises(InputError, match=r"reference_statistics\.age"):
         run_monitoring(MonitorInputs(logs=[str(logs)], metadata=str(bad), now=LOG_DAY))
+
+
+def test_model_age_counts_from_training_not_from_a_fresh_re_export(
+    tmp_path: Path, logs: Path
+) -> None:
+    # A rollback re-exports an old champion: the bundle is new, the model is not.
+    now = LOG_DAY + timedelta(hours=12)
+    document = metadata_document(created_at=now - timedelta(hours=1))
+    document["trained_at"] = (now - timedelta(days=120)).isoformat()
+    metadata = write_metadata(tmp_path / "metadata.json", document)
+    run = run_monitoring(
+        MonitorInputs(logs=[str(logs)], metadata=str(metadata), online_store_url=None, now=now),
+        MonitorSettings(max_model_age_days=90, max_feature_store_age_days=400),
+    )
+    check = run.report["checks"]["staleness"]
+    assert check["details"]["model_age_days"] == pytest.approx(120)
+    assert check["status"] == "alert"

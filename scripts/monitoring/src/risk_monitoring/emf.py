@@ -25,7 +25,7 @@ GLOBAL_METRICS: dict[str, tuple[str, str]] = {
     "InvariantViolationCount": ("Count", "type/range/schema/null violations"),
     "SkewMismatchRate": ("None", "share of sampled rows whose recomputed features differ"),
     "SkewComparedRows": ("Count", "sampled rows checked for skew"),
-    "ModelAgeDays": ("None", "days since metadata.created_at"),
+    "ModelAgeDays": ("None", "days since metadata.trained_at"),
     "FeatureStoreAgeDays": ("None", "days since the online store's latest as_of"),
     "NonFiniteCount": ("Count", "NaN/inf feature values and probabilities"),
     "LatencyP50Ms": ("Milliseconds", "worst p50 over model versions"),

@@ -1,7 +1,9 @@
 """Delayed outcomes: which served predictions turned out positive, weeks later.
 
 CSV with a header. Join key, decided by the header:
-- ``request_id`` column present: outcomes join predictions by ``request_id`` (exact decision);
+- ``request_id`` column present: outcomes join predictions by ``request_id`` and
+  ``customer_id`` (exact decision; a ``/predict/batch`` request logs one prediction per customer
+  under one request id, so the request id alone is not unique);
 - otherwise ``customer_id`` and ``as_of`` (YYYY-MM-DD): the outcome of the loan the customer
   applied for with features as of that date. Several predictions for one key (retries) count once:
   the last one logged wins.
@@ -28,11 +30,11 @@ class OutcomeIndex:
 
     @property
     def join_key(self) -> str:
-        return "request_id" if self.by_request_id else "customer_id,as_of"
+        return "request_id,customer_id" if self.by_request_id else "customer_id,as_of"
 
     def key_of(self, record: dict[str, Any]) -> Any:
         if self.by_request_id:
-            return record.get("request_id")
+            return (record.get("request_id"), str(record.get("customer_id")))
         return (str(record.get("customer_id")), record.get("as_of"))
 
 
@@ -42,6 +44,11 @@ def parse_outcomes(text: str) -> OutcomeIndex:
     if "status" not in header:
         raise InputError("outcomes CSV needs a 'status' column")
     if "request_id" in header:
+        if "customer_id" not in header:
+            raise InputError(
+                "outcomes CSV with 'request_id' also needs 'customer_id': a batch request "
+                "answers several customers under one request id"
+            )
         index = OutcomeIndex(by_request_id=True)
     elif {"customer_id", "as_of"} <= header:
         index = OutcomeIndex(by_request_id=False)
@@ -54,10 +61,12 @@ def parse_outcomes(text: str) -> OutcomeIndex:
             index.rejected["bad_status"] += 1
             continue
         if index.by_request_id:
-            key: Any = (row.get("request_id") or "").strip()
-            if not key:
+            request_id = (row.get("request_id") or "").strip()
+            customer = (row.get("customer_id") or "").strip()
+            if not request_id or not customer:
                 index.rejected["missing_key"] += 1
                 continue
+            key: Any = (request_id, customer)
         else:
             customer = (row.get("customer_id") or "").strip()
             as_of = (row.get("as_of") or "").strip()

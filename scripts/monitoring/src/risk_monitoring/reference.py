@@ -54,6 +54,9 @@ class BundleMetadata:
     model_name: str
     model_version: str
     created_at: datetime
+    # When the model was trained; bundles from before `trained_at` existed fall back to the
+    # export time (created_at), which can only make a model look younger than it is.
+    trained_at: datetime
     threshold: float
     positive_rate: float
     features: tuple[FeatureReference, ...]
@@ -122,10 +125,14 @@ def parse_metadata(document: dict[str, Any]) -> BundleMetadata:
         for key, value in (document.get("metrics") or {}).items()
         if isinstance(value, int | float) and not isinstance(value, bool)
     }
+    created_at = _parse_timestamp(str(_require(document, "created_at", "metadata")))
     return BundleMetadata(
         model_name=str(_require(document, "model_name", "metadata")),
         model_version=str(_require(document, "model_version", "metadata")),
-        created_at=_parse_timestamp(str(_require(document, "created_at", "metadata"))),
+        created_at=created_at,
+        trained_at=_parse_timestamp(str(document["trained_at"]))
+        if document.get("trained_at")
+        else created_at,
         threshold=float(_require(document, "threshold", "metadata")),
         positive_rate=float(_require(document, "positive_rate", "metadata")),
         features=tuple(references),

@@ -1,4 +1,4 @@
-"""Staleness: age of the model (metadata created_at) and of the online feature store's as_of."""
+"""Staleness: age of the model (metadata trained_at) and of the online feature store's as_of."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def check_staleness(
     now: datetime,
     store_url: str | None,
 ) -> CheckResult:
-    model_age_days = (now - metadata.created_at).total_seconds() / 86400
+    model_age_days = (now - metadata.trained_at).total_seconds() / 86400
     if store_url:
         latest = store_latest_as_of(store_url)
         source = "online_store"
@@ -61,6 +61,7 @@ def check_staleness(
     details = {
         "now": now.isoformat(),
         "model_created_at": metadata.created_at.isoformat(),
+        "model_trained_at": metadata.trained_at.isoformat(),
         "model_age_days": model_age_days,
         "max_model_age_days": settings.max_model_age_days,
         "feature_store_as_of": latest.isoformat() if latest else None,
