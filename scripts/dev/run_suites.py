@@ -8,6 +8,7 @@ JUnit reports and closes with a single `N passed, N failed, N skipped` line for 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import os
 import subprocess
 import sys
@@ -18,16 +19,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+# In start order when suites run in parallel: the longest first.
 SUITES = [
-    "scripts/testkit",
-    "scripts/loan-generator",
-    "feature-pipeline",
-    "model-training",
-    "inference-service",
-    "scripts/monitoring",
-    "scripts/release-tool",
     "infra",
     "scripts/e2e",
+    "feature-pipeline",
+    "model-training",
+    "scripts/monitoring",
+    "inference-service",
+    "scripts/release-tool",
+    "scripts/testkit",
+    "scripts/loan-generator",
 ]
 
 
@@ -61,15 +63,23 @@ def read_junit(path: Path, result: SuiteResult) -> None:
 
 
 def run_suite(name: str, report_dir: Path, extra: list[str]) -> SuiteResult:
+    """Run one suite, its output buffered and printed whole when it ends (suites may overlap)."""
     tests_dir = REPO / name / "tests"
-    junit = report_dir / (name.replace("/", "_") + ".xml")
+    stem = name.replace("/", "_")
+    junit = report_dir / f"{stem}.xml"
+    log = report_dir / f"{stem}.log"
     cmd = [sys.executable, "-m", "pytest", str(tests_dir), f"--junitxml={junit}", "-q", *extra]
-    print(f"\n=== {name} ===", flush=True)
     started = time.monotonic()
-    proc = subprocess.run(cmd, cwd=REPO / name, env=os.environ.copy(), check=False)
+    with log.open("wb") as output:
+        proc = subprocess.run(
+            cmd, cwd=REPO / name, env=os.environ.copy(), stdout=output, stderr=output, check=False
+        )
     result = SuiteResult(name=name, exit_code=proc.returncode)
     result.seconds = time.monotonic() - started
     read_junit(junit, result)
+    print(f"\n=== {name} ({result.seconds:.0f}s) ===", flush=True)
+    sys.stdout.write(log.read_text(errors="replace"))
+    sys.stdout.flush()
     return result
 
 
@@ -77,6 +87,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("suites", nargs="*", help="subset of suites (folders) to run")
     parser.add_argument("--pytest-args", default="", help="extra arguments for every pytest run")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=int(os.environ.get("SUITE_JOBS", "2")),
+        help="suites run at once (default 2: much of a suite's time is waiting on a JVM, "
+        "Terraform or an emulator, so two overlap well on 2 cores)",
+    )
     args = parser.parse_args()
     selected = args.suites or [s for s in SUITES if (REPO / s / "tests").is_dir()]
     unknown = [s for s in selected if not (REPO / s / "tests").is_dir()]
@@ -84,8 +101,17 @@ def main() -> int:
         print(f"no tests/ folder in: {', '.join(unknown)}", file=sys.stderr)
         return 2
 
-    with tempfile.TemporaryDirectory(prefix="suites-") as tmp:
-        results = [run_suite(s, Path(tmp), args.pytest_args.split()) for s in selected]
+    # Longest first, so the slow suites do not end up running alone at the end.
+    ordered = sorted(selected, key=lambda s: SUITES.index(s) if s in SUITES else len(SUITES))
+    with (
+        tempfile.TemporaryDirectory(prefix="suites-") as tmp,
+        concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool,
+    ):
+        futures = {
+            name: pool.submit(run_suite, name, Path(tmp), args.pytest_args.split())
+            for name in ordered
+        }
+        results = [futures[name].result() for name in selected]
 
     print("\n=== summary ===")
     for r in results:
