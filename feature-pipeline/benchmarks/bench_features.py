@@ -1,0 +1,163 @@
+"""End-to-end benchmark of `feature-pipeline run` on the full-size generated file.
+
+Each run is a fresh process (JVM start-up included), reading the cached full-size file
+(36,457 customers, ~775k rows), validating, building features, writing CSV + Parquet + the
+quarantine, and loading the online store into SQLite. Reported: wall time, per-stage time (from
+the run's own timings) and the peak RSS of the whole process tree (Python driver + JVM), sampled
+every 50 ms with psutil. Medians over --runs runs. --scale10 adds one run on 10x the rows
+(ten copies of the file with shifted loan and customer ids, i.e. 10x the customers).
+
+    python feature-pipeline/benchmarks/bench_features.py [--runs 3] [--scale10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+VENV_BIN = Path(sys.executable).parent
+SEED = 7
+AS_OF = "2021-09-17"
+ID_SHIFT = 1_000_000  # larger than both id ranges' spans, so copies never collide
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name) or str(VENV_BIN / name)
+    return found
+
+
+def full_size_file(cache: Path) -> Path:
+    target = cache / f"loans-full-seed{SEED}.csv"
+    if not target.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        print(f"generating {target} (once; cached)", file=sys.stderr)
+        subprocess.run(
+            [_tool("generate-loans"), "--seed", str(SEED), "--out", str(target)], check=True
+        )
+    return target
+
+
+def scaled_file(source: Path, factor: int) -> Path:
+    target = source.with_name(f"{source.stem}-x{factor}.csv")
+    if target.exists():
+        return target
+    print(f"building {target} ({factor} shifted copies; cached)", file=sys.stderr)
+    temporary = target.with_suffix(".tmp")
+    with source.open() as handle:
+        header = handle.readline()
+        body = handle.read().splitlines()
+    with temporary.open("w") as out:
+        out.write(header)
+        for copy in range(factor):
+            shift = copy * ID_SHIFT
+            lines = []
+            for line in body:
+                loan_id, customer, rest = line.split(",", 2)
+                lines.append(f"{int(loan_id) + shift},{int(customer) + shift},{rest}\n")
+            out.writelines(lines)
+    temporary.replace(target)
+    return target
+
+
+def _sample_tree(process: psutil.Process, cpu_seconds: dict[int, float]) -> int:
+    """RSS of the whole tree now; records each member's CPU seconds so far into cpu_seconds."""
+    total = 0
+    for member in [process, *process.children(recursive=True)]:
+        try:
+            total += member.memory_info().rss
+            times = member.cpu_times()
+            cpu_seconds[member.pid] = times.user + times.system
+        except psutil.Error:
+            continue
+    return total
+
+
+def run_once(source: Path) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-features-") as scratch:
+        command = [
+            _tool("feature-pipeline"), "run", "--input", str(source),
+            "--output", f"{scratch}/out", "--online-store", f"sqlite:///{scratch}/online.db",
+            "--as-of", AS_OF,
+        ]  # fmt: skip
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        watched = psutil.Process(process.pid)
+        peak = 0
+        cpu_seconds: dict[int, float] = {}
+        while process.poll() is None:
+            peak = max(peak, _sample_tree(watched, cpu_seconds))
+            time.sleep(0.05)
+        wall = time.perf_counter() - started
+        stdout = process.stdout.read() if process.stdout else b""
+        if process.returncode != 0:
+            raise RuntimeError(f"run failed with exit code {process.returncode}")
+        summary = json.loads(stdout)
+    return {
+        "wall_seconds": round(wall, 2),
+        "peak_rss_mb": round(peak / 2**20),
+        # CPU of the tree (sampled, so the last <= 50 ms are missing): a figure that does not
+        # depend on what else the shared machine is doing, unlike the wall time.
+        "cpu_seconds": round(sum(cpu_seconds.values()), 1),
+        "stages": summary["timings_seconds"],
+        "rows_in": summary["rows"]["rows_in"],
+    }
+
+
+def _median_stages(runs: list[dict[str, Any]]) -> dict[str, float]:
+    names = runs[0]["stages"].keys()
+    return {name: round(statistics.median(r["stages"][name] for r in runs), 2) for name in names}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--cache", type=Path, default=HERE / ".cache")
+    parser.add_argument("--scale10", action="store_true", help="also time one run on 10x rows")
+    parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    args = parser.parse_args()
+
+    source = full_size_file(args.cache)
+    runs = []
+    for number in range(args.runs):
+        result = run_once(source)
+        print(
+            f"run {number + 1}: {result['wall_seconds']} s wall, {result['cpu_seconds']} s CPU, "
+            f"peak {result['peak_rss_mb']} MB",
+            file=sys.stderr,
+        )
+        runs.append(result)
+    results: dict[str, Any] = {
+        "machine": {"cpus": psutil.cpu_count(), "load_average_1m": psutil.getloadavg()[0]},
+        "rows_in": runs[0]["rows_in"],
+        "runs": runs,
+        "median_wall_seconds": statistics.median(r["wall_seconds"] for r in runs),
+        "max_peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+        "median_cpu_seconds": statistics.median(r["cpu_seconds"] for r in runs),
+        "median_stage_seconds": _median_stages(runs),
+        "targets": {"wall_seconds": 20, "peak_rss_mb": 2560, "scale10_time_ratio": 8},
+    }
+    if args.scale10:
+        scaled = run_once(scaled_file(source, 10))
+        results["scale10"] = {
+            **scaled,
+            "time_ratio": round(scaled["wall_seconds"] / results["median_wall_seconds"], 2),
+        }
+    print(json.dumps(results, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
