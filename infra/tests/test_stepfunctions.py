@@ -181,6 +181,16 @@ INTEGRATION_PERMISSIONS = {
 }
 
 
+def test_feature_pipeline_gets_as_of_from_the_execution_start_date() -> None:
+    # The Glue job requires --as_of; the state machine passes the UTC date the execution started
+    # ($$.Execution.StartTime is ISO-8601, e.g. 2026-11-26T03:00:00.123Z). moto's interpreter
+    # cannot evaluate this (it keeps StartTime as a datetime), so the expression is pinned here.
+    arguments = render()["States"]["RunFeaturePipeline"]["Parameters"]["Arguments"]
+    assert arguments == {
+        "--as_of.$": "States.ArrayGetItem(States.StringSplit($$.Execution.StartTime, 'T'), 0)"
+    }
+
+
 def test_every_task_resource_is_permitted_and_terraform_managed() -> None:
     definition = render()
     granted: set[str] = set()

@@ -234,6 +234,12 @@ data "aws_iam_policy_document" "training" {
   }
 
   statement {
+    sid       = "ReadRawLoansForSlices"
+    actions   = ["s3:GetObject"]
+    resources = ["arn:${local.partition}:s3:::${var.raw_bucket_name}/${var.raw_object_key}"]
+  }
+
+  statement {
     sid       = "WriteModels"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:ListBucket"]
     resources = ["arn:${local.partition}:s3:::${var.artifacts_bucket_name}", "arn:${local.partition}:s3:::${var.artifacts_bucket_name}/models/*"]

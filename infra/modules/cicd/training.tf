@@ -38,6 +38,25 @@ resource "aws_codebuild_project" "training" {
       value = var.store_secret_arn
     }
 
+    environment_variable {
+      name  = "RAW_URI"
+      value = "s3://${var.raw_bucket_name}/${var.raw_object_key}"
+    }
+
+    # No password in the URL (it would show in the project config); train.yml adds it from
+    # MLFLOW_DB_PASSWORD before calling model-training.
+    environment_variable {
+      name  = "MODEL_TRAINING_TRACKING_URI"
+      value = var.mlflow_tracking_uri
+    }
+
+    # Resolved by CodeBuild from Secrets Manager at build start (RDS rotates the secret).
+    environment_variable {
+      name  = "MLFLOW_DB_PASSWORD"
+      type  = "SECRETS_MANAGER"
+      value = "${var.store_secret_arn}:password"
+    }
+
     dynamic "environment_variable" {
       for_each = var.training_environment
       content {

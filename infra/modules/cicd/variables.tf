@@ -233,6 +233,32 @@ variable "store_secret_arn" {
   type        = string
 }
 
+variable "mlflow_tracking_uri" {
+  description = "MLflow backend store URL WITHOUT password, e.g. postgresql+psycopg2://<user>@<host>:5432/mlflow?sslmode=require; train.yml adds the password from store_secret_arn."
+  type        = string
+
+  validation {
+    condition     = can(regex("^postgresql(\\+psycopg2)?://[^:@/]+@[^@/]+/[A-Za-z0-9_]+(\\?.*)?$", var.mlflow_tracking_uri))
+    error_message = "mlflow_tracking_uri must be postgresql[+psycopg2]://<user>@<host>[:port]/<database>[?params] with no password."
+  }
+}
+
+variable "raw_bucket_name" {
+  description = "Bucket with the raw loans CSV (read by training for gender / income-type slice metrics)."
+  type        = string
+}
+
+variable "raw_object_key" {
+  description = "S3 key of the raw loans CSV in the raw bucket (the object the feature pipeline reads)."
+  type        = string
+  default     = "loans/loans.csv"
+
+  validation {
+    condition     = can(regex("^[^/].*[^/]$", var.raw_object_key))
+    error_message = "raw_object_key must be an object key (no leading or trailing /), e.g. loans/loans.csv."
+  }
+}
+
 variable "vpc_id" {
   description = "VPC the training build runs in (to reach PostgreSQL)."
   type        = string

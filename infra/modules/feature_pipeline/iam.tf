@@ -36,7 +36,7 @@ data "aws_iam_policy_document" "this" {
   statement {
     sid       = "ReadRawLoans"
     actions   = ["s3:GetObject"]
-    resources = ["${local.arn_prefix}:s3:::${var.raw_bucket_name}/${var.raw_prefix}*"]
+    resources = ["${local.arn_prefix}:s3:::${var.raw_bucket_name}/${var.raw_object_key}"]
   }
 
   statement {

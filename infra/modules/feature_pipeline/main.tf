@@ -23,7 +23,7 @@ locals {
       "--extra-py-files"                   = join(",", [for k in var.extra_py_files_keys : "s3://${var.artifacts_bucket_name}/${k}"])
       # Job inputs/outputs: feature-pipeline/glue/job.py maps these onto the pipeline's run().
       # The store URL carries no credentials; they come from the secret.
-      "--input"            = "s3://${var.raw_bucket_name}/${var.raw_prefix}"
+      "--input"            = "s3://${var.raw_bucket_name}/${var.raw_object_key}"
       "--output"           = "s3://${var.features_bucket_name}/${var.features_prefix}"
       "--online_store"     = "postgresql+psycopg2://${var.store_host}:5432/${var.store_database}?sslmode=require"
       "--store_secret_arn" = var.store_secret_arn

@@ -27,3 +27,8 @@ output "output_uri" {
   description = "S3 URI of the pipeline output directory (contract 2)."
   value       = "s3://${var.features_bucket_name}/${var.features_prefix}"
 }
+
+output "raw_object_key" {
+  description = "S3 key (in the raw bucket) of the raw loans CSV the job reads as --input."
+  value       = var.raw_object_key
+}

@@ -108,10 +108,15 @@ variable "raw_bucket_name" {
   type        = string
 }
 
-variable "raw_prefix" {
-  description = "Prefix of the raw loans files in the raw bucket."
+variable "raw_object_key" {
+  description = "S3 key of the raw loans CSV (contract 1) in the raw bucket; the job reads exactly this one object."
   type        = string
-  default     = "loans/"
+  default     = "loans/loans.csv"
+
+  validation {
+    condition     = can(regex("^[^/].*[^/]$", var.raw_object_key))
+    error_message = "raw_object_key must be an object key (no leading or trailing /), e.g. loans/loans.csv."
+  }
 }
 
 variable "features_bucket_name" {

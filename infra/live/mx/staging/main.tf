@@ -180,9 +180,14 @@ module "cicd" {
   training_repository_arn = module.ecr.repository_arns["training"]
   training_buildspec      = file("${path.root}/../../../../ci/buildspecs/train.yml")
   features_bucket_name    = module.data_lake.bucket_names["features"]
+  raw_bucket_name         = module.data_lake.bucket_names["raw"]
+  raw_object_key          = module.feature_pipeline.raw_object_key
   store_secret_arn        = module.feature_store.master_user_secret_arn
-  vpc_id                  = module.network.vpc_id
-  vpc_cidr                = module.network.vpc_cidr
-  subnet_ids              = module.network.private_subnet_ids
-  s3_prefix_list_id       = module.network.s3_prefix_list_id
+  # Direct to the instance, like the Glue job: the RDS Proxy requires IAM auth, and MLflow
+  # authenticates with the password from store_secret_arn (added by train.yml).
+  mlflow_tracking_uri = "postgresql+psycopg2://${module.feature_store.master_username}@${module.feature_store.db_instance_address}:5432/mlflow?sslmode=require"
+  vpc_id              = module.network.vpc_id
+  vpc_cidr            = module.network.vpc_cidr
+  subnet_ids          = module.network.private_subnet_ids
+  s3_prefix_list_id   = module.network.s3_prefix_list_id
 }
