@@ -1,22 +1,29 @@
 """AWS Glue entry point: maps Glue job arguments onto the same run() the CLI uses.
 
-Glue passes arguments as `--input s3://... --output s3://... --online_store <url> --as_of
-YYYY-MM-DD [--run_id ID] [--max_quarantine_share 0.05]` (plus its own, which are ignored). On
-Glue, awsglue.utils.getResolvedOptions parses them and Spark reads/writes s3:// natively; anywhere
-else an argparse fallback with the same names is used, so the script can be exercised locally.
-The feature_pipeline wheel is shipped with --additional-python-modules.
+Glue passes arguments as `--input s3://... --output s3://... --online_store <url> [--as_of
+YYYY-MM-DD] [--store_secret_arn ARN] [--run_id ID] [--max_quarantine_share 0.05]` (plus its own,
+which are ignored). On Glue, awsglue.utils.getResolvedOptions parses them and Spark reads/writes
+s3:// natively; anywhere else an argparse fallback with the same names is used, so the script can
+be exercised locally.
+
+- `--as_of` defaults to the run's date (UTC): the scheduled trigger materialises "today", while
+  the retraining state machine passes its execution date explicitly.
+- `--store_secret_arn`: the online-store URL in the job arguments carries no password; the
+  credentials (`username`, `password`, as in an RDS-managed master secret) are read from Secrets
+  Manager at start-up.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
-REQUIRED = ("input", "output", "online_store", "as_of")
-OPTIONAL = ("run_id", "max_quarantine_share", "native_s3")
+REQUIRED = ("input", "output", "online_store")
+OPTIONAL = ("as_of", "store_secret_arn", "run_id", "max_quarantine_share", "native_s3")
 
 
 def _on_glue() -> bool:
@@ -32,6 +39,8 @@ def _resolved_options(argv: Sequence[str]) -> dict[str, Any]:
         parser = argparse.ArgumentParser(prog="glue-job", allow_abbrev=False)
         for name in REQUIRED:
             parser.add_argument(f"--{name}", required=True)
+        parser.add_argument("--as_of", default=None)
+        parser.add_argument("--store_secret_arn", default=None)
         parser.add_argument("--run_id", default=None)
         parser.add_argument("--max_quarantine_share", type=float, default=None)
         parser.add_argument("--native_s3", choices=("true", "false"), default="false")
@@ -45,6 +54,28 @@ def _resolved_options(argv: Sequence[str]) -> dict[str, Any]:
     for name in OPTIONAL:
         options.setdefault(name, None)
     return options
+
+
+def resolve_as_of(value: str | None) -> date:
+    """The materialisation date: the given YYYY-MM-DD, or the run's date (UTC) when absent."""
+    return date.fromisoformat(value) if value else datetime.now(UTC).date()
+
+
+def store_url_with_secret(url: str, secret_arn: str | None) -> str:
+    """The store URL with the username and password from a Secrets Manager secret filled in."""
+    if not secret_arn:
+        return url
+    import boto3
+    from sqlalchemy.engine import make_url
+
+    secret = json.loads(
+        boto3.client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"]
+    )
+    missing = {"username", "password"} - secret.keys()
+    if missing:
+        raise ValueError(f"secret {secret_arn} has no {', '.join(sorted(missing))}")
+    resolved = make_url(url).set(username=secret["username"], password=secret["password"])
+    return resolved.render_as_string(hide_password=False)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -61,8 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     request = RunRequest(
         input_uri=options["input"],
         output_uri=options["output"],
-        online_store_url=options["online_store"],
-        as_of=date.fromisoformat(options["as_of"]),
+        online_store_url=store_url_with_secret(
+            options["online_store"], options["store_secret_arn"]
+        ),
+        as_of=resolve_as_of(options["as_of"]),
         run_id=options["run_id"],
         native_s3=str(options["native_s3"]).lower() == "true",
     )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from pyspark.sql import SparkSession
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
@@ -278,3 +279,50 @@ def test_pipeline_failed_carries_a_report(spark: SparkSession, tmp_path: Path) -
     names = {item["name"]: item["passed"] for item in failure.value.report["expectations"]}
     assert names["positive_rate"] is False  # 1 of 3 rows is positive: outside the default band
     assert names["rows_balance"] is True
+
+
+def _load_glue_job() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "glue_job_secret", Path(__file__).resolve().parents[1] / "glue" / "job.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_glue_entry_reads_store_credentials_from_secrets_manager(aws_reset: str) -> None:
+    import boto3
+
+    arn = boto3.client("secretsmanager").create_secret(
+        Name="rds!db-feature-store",
+        SecretString=json.dumps({"username": "features", "password": "p@ss/w:rd"}),
+    )["ARN"]
+    glue_job = _load_glue_job()
+    url = glue_job.store_url_with_secret("postgresql+psycopg2://db.internal:5432/features", arn)
+    parsed = sa.engine.make_url(url)
+    assert (parsed.username, parsed.password) == ("features", "p@ss/w:rd")
+    assert (parsed.host, parsed.port, parsed.database) == ("db.internal", 5432, "features")
+    assert glue_job.store_url_with_secret("sqlite:///x.db", None) == "sqlite:///x.db"
+
+
+def test_glue_entry_as_of_defaults_to_the_run_date() -> None:
+    glue_job = _load_glue_job()
+    options = glue_job._resolved_options(
+        [
+            "job.py",
+            "--input",
+            "s3://raw/loans.csv",
+            "--output",
+            "s3://lake/f",
+            "--online_store",
+            "x",
+        ]
+    )
+    assert (options["as_of"], options["store_secret_arn"]) == (None, None)
+    before = datetime.now(UTC).date()
+    assert glue_job.resolve_as_of(None) in {before, datetime.now(UTC).date()}
+    assert glue_job.resolve_as_of("2020-01-02") == date(2020, 1, 2)
+    with pytest.raises(ValueError, match="Invalid isoformat"):
+        glue_job.resolve_as_of("2020-13-01")
