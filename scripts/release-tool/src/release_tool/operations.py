@@ -478,29 +478,9 @@ class Release:
                 + "; investigate or `release rollback`"
             )
         candidate = self.function.version(alias.canary_version)
-        at = self._now()
-        record = AliasRecord(
-            op="promote",
-            at=at,
-            by=self.actor,
-            why=reason,
-            live=candidate.version,
-            previous=alias.stable_version,
+        return self._move_all_traffic(
+            "promote", candidate, alias, reason, previous=alias.stable_version
         )
-        state = self.function.update_alias(
-            function_version=candidate.version,
-            canary=None,
-            description=record.encode(),
-            revision_id=alias.revision_id,
-        )
-        warnings = self._record_event(
-            op="promote",
-            at=at,
-            stable=state.stable_version,
-            model=candidate.model_version,
-            why=reason,
-        )
-        return self._traffic_result("promote", state, record.previous, warnings)
 
     # --- rollback --------------------------------------------------------------------------
 
@@ -581,29 +561,9 @@ class Release:
             )
         if (target.state or "Active") != "Active":
             raise RefusedError(f"version {target.version} is {target.state}, not Active")
-        at = self._now()
-        record = AliasRecord(
-            op="rollback",
-            at=at,
-            by=self.actor,
-            why=reason,
-            live=target.version,
-            rolled_back_from=alias.stable_version,
+        return self._move_all_traffic(
+            "rollback", target, alias, reason, rolled_back_from=alias.stable_version
         )
-        state = self.function.update_alias(
-            function_version=target.version,
-            canary=None,
-            description=record.encode(),
-            revision_id=alias.revision_id,
-        )
-        warnings = self._record_event(
-            op="rollback",
-            at=at,
-            stable=state.stable_version,
-            model=target.model_version,
-            why=reason,
-        )
-        return self._traffic_result("rollback", state, None, warnings)
 
     # --- status ----------------------------------------------------------------------------
 
@@ -759,6 +719,42 @@ class Release:
             f"{version.version} (model {version.model_version or '?'})" for version in recent
         )
         return f"Recent versions: {listed or 'none'}."
+
+    def _move_all_traffic(
+        self,
+        operation: str,
+        target: PublishedVersion,
+        alias: AliasState,
+        reason: str,
+        *,
+        previous: str | None = None,
+        rolled_back_from: str | None = None,
+    ) -> TrafficResult:
+        """Point the whole alias at `target` in one update and record who/when/why."""
+        at = self._now()
+        record = AliasRecord(
+            op=operation,
+            at=at,
+            by=self.actor,
+            why=reason,
+            live=target.version,
+            previous=previous,
+            rolled_back_from=rolled_back_from,
+        )
+        state = self.function.update_alias(
+            function_version=target.version,
+            canary=None,
+            description=record.encode(),
+            revision_id=alias.revision_id,
+        )
+        warnings = self._record_event(
+            op=operation,
+            at=at,
+            stable=state.stable_version,
+            model=target.model_version,
+            why=reason,
+        )
+        return self._traffic_result(operation, state, previous, warnings)
 
     def _traffic_result(
         self, operation: str, state: AliasState, previous: str | None, warnings: list[str]
