@@ -8,6 +8,7 @@ FEATURES.md (nb_previous_loans by (loan_date, loan_id) order; average over stric
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -105,5 +106,10 @@ def write_pipeline_output(frame: pd.DataFrame, root: Path, parts: int = 2) -> Pa
         typed["loan_date"] = pd.to_datetime(typed["loan_date"]).dt.date
         typed.to_parquet(root / "training_set" / "parquet" / f"part-{i:05d}.parquet", index=False)
     (root / "quarantine").mkdir(exist_ok=True)
-    (root / "_SUCCESS").write_text(f'{{"run_id": "test", "rows": {len(frame)}}}')
+    files = [
+        {"path": str(p.relative_to(root)), "size_bytes": p.stat().st_size}
+        for p in sorted((root / "training_set").rglob("part-*"))
+    ]
+    manifest = {"run_id": "test", "rows": len(frame), "files": files}
+    (root / "_SUCCESS").write_text(json.dumps(manifest))
     return root

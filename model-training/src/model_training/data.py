@@ -12,6 +12,7 @@ Accepted `--data` sources (contract 2):
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import tempfile
 from collections.abc import Iterator
@@ -70,6 +71,46 @@ def _part_files(directory: Path, suffix: str) -> list[Path]:
     )
 
 
+def _committed_training_files(root: Path) -> tuple[list[Path], str]:
+    """The training-set files the pipeline run committed, exactly as its `_SUCCESS` lists them.
+
+    Only the manifest is trusted: part files of another run lying beside them (an interrupted
+    publish, a stale upload) are ignored, and a listed file that is missing or has another size
+    fails the load instead of training on a partial set.
+    """
+    marker = root / "_SUCCESS"
+    if not marker.is_file():
+        raise DataValidationError(
+            str(root),
+            ["pipeline output has no _SUCCESS marker: the run is incomplete or still writing"],
+        )
+    try:
+        manifest = json.loads(marker.read_text() or "null")
+        listed = {str(f["path"]): int(f["size_bytes"]) for f in manifest["files"]}
+    except (ValueError, TypeError, KeyError) as error:
+        raise DataValidationError(
+            str(marker), [f"_SUCCESS is not a pipeline manifest with a files list ({error!r})"]
+        ) from error
+    for fmt, suffix in (("parquet", ".parquet"), ("csv", ".csv")):
+        prefix = f"training_set/{fmt}/"
+        chosen = sorted(p for p in listed if p.startswith(prefix) and p.endswith(suffix))
+        if not chosen:
+            continue
+        problems = []
+        for relative in chosen:
+            file = root / relative
+            if not file.is_file():
+                problems.append(f"{relative} is listed in _SUCCESS but missing")
+            elif file.stat().st_size != listed[relative]:
+                problems.append(
+                    f"{relative} has {file.stat().st_size} bytes, _SUCCESS says {listed[relative]}"
+                )
+        if problems:
+            raise DataValidationError(str(root), problems)
+        return [root / relative for relative in chosen], fmt
+    raise DataValidationError(str(root), ["_SUCCESS lists no training_set parquet or csv files"])
+
+
 def resolve_local_files(path: Path) -> tuple[list[Path], str]:
     """Return the data files behind a local `--data` path and their format."""
     if not path.exists():
@@ -81,16 +122,7 @@ def resolve_local_files(path: Path) -> tuple[list[Path], str]:
             return [path], "parquet"
         raise DataValidationError(str(path), ["file must end in .csv or .parquet"])
     if (path / "training_set").is_dir():
-        if not (path / "_SUCCESS").is_file():
-            raise DataValidationError(
-                str(path),
-                ["pipeline output has no _SUCCESS marker: the run is incomplete or still writing"],
-            )
-        for fmt, suffix in (("parquet", ".parquet"), ("csv", ".csv")):
-            part_dir = path / "training_set" / fmt
-            if part_dir.is_dir() and _part_files(part_dir, suffix):
-                return _part_files(part_dir, suffix), fmt
-        raise DataValidationError(str(path), ["training_set/ has no parquet or csv part files"])
+        return _committed_training_files(path)
     parquet = _part_files(path, ".parquet")
     csv = _part_files(path, ".csv")
     if parquet and csv:

@@ -53,6 +53,35 @@ def test_pipeline_output_without_success_marker_is_refused(
         load_training_data(str(out))
 
 
+def test_pipeline_output_loads_exactly_the_files_its_manifest_lists(
+    frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    out = write_pipeline_output(frame, tmp_path / "pipeline")
+    expected = load_training_data(str(out)).fingerprint
+    # A part file of another run next to the committed ones is not part of this run.
+    stale = frame.head(50).assign(status=1)
+    stale_part = out / "training_set" / "parquet" / "part-99999.parquet"
+    stale.assign(loan_date=pd.to_datetime(stale["loan_date"]).dt.date).to_parquet(stale_part)
+    assert load_training_data(str(out)).fingerprint == expected
+
+    listed = out / "training_set" / "parquet" / "part-00001.parquet"
+    listed.write_bytes(listed.read_bytes()[:-10])
+    with pytest.raises(DataValidationError, match="_SUCCESS says"):
+        load_training_data(str(out))
+    listed.unlink()
+    with pytest.raises(DataValidationError, match="listed in _SUCCESS but missing"):
+        load_training_data(str(out))
+
+
+def test_pipeline_output_with_a_bare_success_marker_is_refused(
+    frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    out = write_pipeline_output(frame, tmp_path / "pipeline")
+    (out / "_SUCCESS").write_text("")
+    with pytest.raises(DataValidationError, match="not a pipeline manifest"):
+        load_training_data(str(out))
+
+
 def test_fingerprint_changes_when_one_label_changes(frame: pd.DataFrame, tmp_path: Path) -> None:
     a = write_csv(frame, tmp_path / "a.csv")
     changed = frame.copy()
