@@ -58,7 +58,12 @@ def _resolved_options(argv: Sequence[str]) -> dict[str, Any]:
 
 def resolve_as_of(value: str | None) -> date:
     """The materialisation date: the given YYYY-MM-DD, or the run's date (UTC) when absent."""
-    return date.fromisoformat(value) if value else datetime.now(UTC).date()
+    if not value:
+        return datetime.now(UTC).date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise ValueError(f"--as_of {value!r} is not a YYYY-MM-DD date ({error})") from error
 
 
 def store_url_with_secret(url: str, secret_arn: str | None) -> str:

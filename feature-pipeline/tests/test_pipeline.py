@@ -324,5 +324,5 @@ def test_glue_entry_as_of_defaults_to_the_run_date() -> None:
     before = datetime.now(UTC).date()
     assert glue_job.resolve_as_of(None) in {before, datetime.now(UTC).date()}
     assert glue_job.resolve_as_of("2020-01-02") == date(2020, 1, 2)
-    with pytest.raises(ValueError, match="month"):
+    with pytest.raises(ValueError, match=r"--as_of '2020-13-01' is not a YYYY-MM-DD date"):
         glue_job.resolve_as_of("2020-13-01")
