@@ -205,7 +205,10 @@ def test_raw_file_to_canary_promote_and_rollback(
     manifest = json.loads(
         s3.get_object(Bucket="lake", Key="features/run-1/_SUCCESS")["Body"].read()
     )
-    assert json.dumps(manifest)  # a JSON manifest, written last
+    assert manifest["as_of"] == AS_OF
+    assert manifest["row_counts"]["rows_in"] == len(rows)
+    assert manifest["row_counts"]["training_rows"] == len(rows)  # a clean file: nothing rejected
+    assert manifest["row_counts"]["online_rows"] == len(customers)
     engine = sa.create_engine(store_url)
     with engine.connect() as connection:
         stored = connection.execute(sa.text("SELECT count(*) FROM customer_features")).scalar()
