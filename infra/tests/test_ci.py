@@ -26,6 +26,7 @@ IMAGE_TOOLS = {
     "git",
     "python",
     "python3",
+    "pip",
     "make",
     "terraform",
     "mktemp",
