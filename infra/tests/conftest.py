@@ -21,6 +21,7 @@ MODULES = INFRA / "modules"
 LIVE = INFRA / "live"
 CI_DIR = REPO / "ci"
 MOTO_ROOT = INFRA / "tests" / "moto_root"
+GLUE_DIR = REPO / "feature-pipeline" / "glue"
 
 PROVIDER_ADDRESS = "registry.terraform.io/hashicorp/aws"
 DEFAULT_PLUGIN_MIRROR = "/opt/tf-plugins"
@@ -108,14 +109,24 @@ def terraform(tmp_path_factory: pytest.TempPathFactory) -> Terraform:
     return Terraform(binary=str(binary), env=env)
 
 
+# What the roots read besides infra/: ci/ (the training buildspec) and feature-pipeline/glue/
+# (the manifest of the Glue job's dependency wheels).
+ROOT_INPUTS = (INFRA, CI_DIR, GLUE_DIR)
+
+
+def copy_for_terraform(dest: Path) -> Path:
+    """Copy infra/ and what the roots read into dest (same layout); returns dest."""
+    ignore = shutil.ignore_patterns(".terraform", "*.tfstate*", "__pycache__", "*.tfplan")
+    for source in ROOT_INPUTS:
+        shutil.copytree(source, dest / source.relative_to(REPO), ignore=ignore)
+    return dest
+
+
 @pytest.fixture(scope="session")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of infra/ and ci/ so that init/plan/apply never write into the repository."""
-    root = tmp_path_factory.mktemp("workspace")
-    ignore = shutil.ignore_patterns(".terraform", "*.tfstate*", "__pycache__", "*.tfplan")
-    shutil.copytree(INFRA, root / "infra", ignore=ignore)
-    shutil.copytree(CI_DIR, root / "ci", ignore=ignore)
-    return root
+    """A copy of infra/ (and what the roots read) so that init/plan/apply never write into the
+    repository."""
+    return copy_for_terraform(tmp_path_factory.mktemp("workspace"))
 
 
 LOCAL_BACKEND_OVERRIDE = 'terraform {\n  backend "local" {}\n}\n'

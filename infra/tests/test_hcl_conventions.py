@@ -143,6 +143,7 @@ MUST_VALIDATE = {
     "log_retention_days",
     "name_prefix",
     "image_uri",
+    "python_wheels",
 }
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from . import sfn_shim
 from .conftest import LOCAL_BACKEND_OVERRIDE, Terraform
+from .glue_deps import GLUE_PREFIX_KEY, check_job_wheel_arguments, run_upload_script
 
 REGION = "us-east-1"
 # moto 5.2 creates these but has no Delete API for them (NotImplementedError): they are dropped
@@ -137,10 +138,44 @@ def test_glue_job_and_schedule(applied: tuple[dict[str, Any], str]) -> None:
     assert args["--input"].startswith(f"s3://{outputs['bucket_names']['raw']}/")
     assert args["--output"].startswith(f"s3://{outputs['bucket_names']['features']}/")
     assert args["--extra-py-files"].endswith("feature_pipeline.zip")
+    check_job_wheel_arguments(args, outputs["bucket_names"]["artifacts"])
     triggers = glue.get_triggers()["Triggers"]
     scheduled = [t for t in triggers if t["Actions"][0]["JobName"] == outputs["glue_job_name"]]
     assert scheduled
     assert scheduled[0]["Type"] == "SCHEDULED"
+
+
+def test_glue_job_reads_exactly_what_the_upload_script_uploads(
+    applied: tuple[dict[str, Any], str], tmp_path: Path
+) -> None:
+    """ci/scripts/upload-glue-script.sh (stub pip) into the applied artifacts bucket: the job's
+    script, package and every --additional-python-modules wheel exist, and no other wheel was
+    uploaded."""
+    outputs, endpoint = applied
+    bucket = outputs["bucket_names"]["artifacts"]
+    s3 = client("s3", endpoint)
+    # moto enforces the bucket's TLS-only Deny and its server speaks plain http: lift the policy
+    # for the upload, and leave the bucket as Terraform made it (empty, policy back) for destroy.
+    policy = s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    s3.delete_bucket_policy(Bucket=bucket)
+    try:
+        run = run_upload_script(tmp_path, f"s3://{bucket}/{GLUE_PREFIX_KEY}")
+        pages = s3.get_paginator("list_object_versions").paginate(
+            Bucket=bucket, Prefix=GLUE_PREFIX_KEY
+        )
+        versions = [v for page in pages for v in page.get("Versions", [])]
+        for version in versions:
+            s3.delete_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])
+    finally:
+        s3.put_bucket_policy(Bucket=bucket, Policy=policy)
+    assert run.returncode == 0, run.output
+    uploaded = {f"s3://{bucket}/{v['Key']}" for v in versions}
+    job = client("glue", endpoint).get_job(JobName=outputs["glue_job_name"])["Job"]
+    args = job["DefaultArguments"]
+    wheels = set(args["--additional-python-modules"].split(","))
+    assert {u for u in uploaded if u.endswith(".whl")} == wheels
+    assert job["Command"]["ScriptLocation"] in uploaded
+    assert set(args["--extra-py-files"].split(",")) <= uploaded
 
 
 def test_inference_function_alias_and_api(applied: tuple[dict[str, Any], str]) -> None:

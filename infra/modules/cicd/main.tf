@@ -43,7 +43,7 @@ locals {
     },
     {
       "glue-script" = {
-        description = "Upload the Glue entry script and the feature_pipeline wheel"
+        description = "Upload the Glue entry script, the feature_pipeline package and its dependency wheels"
         buildspec   = "ci/buildspecs/upload-glue-script.yml"
         kind        = "glue"
         privileged  = false

@@ -21,6 +21,10 @@ locals {
       "--enable-job-insights"              = "true"
       "--TempDir"                          = "s3://${var.artifacts_bucket_name}/glue/tmp/"
       "--extra-py-files"                   = join(",", [for k in var.extra_py_files_keys : "s3://${var.artifacts_bucket_name}/${k}"])
+      # Dependencies Glue 5.1 lacks, as wheels from S3; --no-index: pip never reaches an index
+      # (the job's subnets have no route to one), so a missing wheel fails the install loudly.
+      "--additional-python-modules"       = join(",", var.python_wheels)
+      "--python-modules-installer-option" = "--no-index"
       # Job inputs/outputs: feature-pipeline/glue/job.py maps these onto the pipeline's run().
       # The store URL carries no credentials; they come from the secret.
       "--input"            = "s3://${var.raw_bucket_name}/${var.raw_object_key}"

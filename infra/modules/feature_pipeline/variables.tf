@@ -87,7 +87,7 @@ variable "schedule_enabled" {
 }
 
 variable "artifacts_bucket_name" {
-  description = "Bucket holding the Glue entry script and the feature_pipeline wheel."
+  description = "Bucket holding the Glue entry script, the zipped feature_pipeline package and the dependency wheels (under glue/)."
   type        = string
 }
 
@@ -101,6 +101,26 @@ variable "extra_py_files_keys" {
   description = "S3 keys (in the artifacts bucket) of extra Python modules for the job (.py or .zip), e.g. the zipped feature_pipeline package."
   type        = list(string)
   default     = ["glue/feature_pipeline/feature_pipeline.zip"]
+}
+
+variable "python_wheels" {
+  description = "S3 URIs of the wheels of the job's Python dependencies that the Glue runtime lacks (uploaded by ci/scripts/upload-glue-script.sh, listed in feature-pipeline/glue/wheels.txt); passed as --additional-python-modules and installed with pip --no-index."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.python_wheels) > 0 && alltrue([for w in var.python_wheels : can(regex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^,[:space:]]+\\.whl$", w))])
+    error_message = "python_wheels must be a non-empty list of s3://bucket/key.whl URIs (no commas or spaces)."
+  }
+
+  validation {
+    condition     = alltrue([for w in var.python_wheels : startswith(w, "s3://${var.artifacts_bucket_name}/glue/")])
+    error_message = "python_wheels must be under s3://<artifacts_bucket_name>/glue/, the only prefix the job role may read."
+  }
+
+  validation {
+    condition     = length(distinct([for w in var.python_wheels : basename(w)])) == length(var.python_wheels)
+    error_message = "python_wheels must not list the same wheel file twice."
+  }
 }
 
 variable "raw_bucket_name" {

@@ -78,6 +78,12 @@ module "feature_pipeline" {
   store_secret_arn      = aws_secretsmanager_secret.store.arn
   store_host            = local.store_host
   store_database        = local.store_database
+
+  # Wired as in the market roots (infra/live/*/*/main.tf).
+  python_wheels = [
+    for key in regexall("(?m)^wheels/\\S+\\.whl$", file("${path.root}/../../../feature-pipeline/glue/wheels.txt")) :
+    "s3://${module.data_lake.bucket_names["artifacts"]}/glue/feature_pipeline/${key}"
+  ]
 }
 
 module "inference" {

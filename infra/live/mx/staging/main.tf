@@ -86,6 +86,13 @@ module "feature_pipeline" {
   store_host            = module.feature_store.db_instance_address
   store_database        = module.feature_store.database_name
   log_retention_days    = var.log_retention_days
+
+  # Dependency wheels uploaded by ci/scripts/upload-glue-script.sh under the Glue prefix; the
+  # committed manifest lists their keys (generated from feature-pipeline/requirements.txt).
+  python_wheels = [
+    for key in regexall("(?m)^wheels/\\S+\\.whl$", file("${path.root}/../../../../feature-pipeline/glue/wheels.txt")) :
+    "s3://${module.data_lake.bucket_names["artifacts"]}/glue/feature_pipeline/${key}"
+  ]
 }
 
 module "inference" {
