@@ -62,6 +62,19 @@ def run(
     now: Annotated[
         str | None, typer.Option(help="Evaluation time (ISO-8601); default: current UTC time.")
     ] = None,
+    logs_window: Annotated[
+        str,
+        typer.Option(
+            help="'all' (default): every --logs input; 'previous_day': only <prefix><yesterday>/ "
+            "of each --logs prefix (UTC day before --now), the Firehose stream's daily layout."
+        ),
+    ] = "all",
+    store_secret_arn: Annotated[
+        str | None,
+        typer.Option(
+            help="Secrets Manager secret whose username/password are filled into the store URLs."
+        ),
+    ] = None,
     report_json: Annotated[str | None, typer.Option(help="Where to write the JSON report.")] = None,
     report_html: Annotated[str | None, typer.Option(help="Where to write the HTML report.")] = None,
     emf: Annotated[bool, typer.Option(help="Print CloudWatch EMF metric lines on stdout.")] = True,
@@ -77,6 +90,8 @@ def run(
         raw_loans=raw_loans,
         pipeline_command=pipeline_command,
         now=_parse_now(now),
+        logs_window=logs_window,
+        store_secret_arn=store_secret_arn,
     )
     try:
         result = run_monitoring(inputs, settings)

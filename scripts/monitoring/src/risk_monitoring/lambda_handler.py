@@ -2,16 +2,20 @@
 
 Event keys (each may instead come from the environment variable MONITOR_<KEY IN CAPITALS>):
   logs                 s3:// URI or list of URIs; a prefix ending in '/' = all its log objects
+  logs_window          optional "previous_day": read <logs prefix><yesterday, UTC>/ only (the
+                       daily layout of the prediction-log Firehose stream); default "all"
   metadata             s3:// URI of the bundle's metadata.json
   outcomes             optional s3:// URI of the delayed outcomes CSV
   online_store_url     optional SQLAlchemy URL of the online store (feature-store age)
   recompute_store_url  optional store recomputed as of the served date (skew check)
+  store_secret_arn     optional Secrets Manager secret whose username/password are filled into
+                       both store URLs (which then carry host, database and TLS only)
   report_prefix        s3://bucket/prefix/ for <prefix>/<timestamp>/report.json + report.html
   now                  optional ISO-8601 evaluation time (event only)
   fail_on_alert        raise after writing outputs when a check alerts (event only)
 
-EMF lines go to stdout, where CloudWatch Logs turns them into metrics. S3 is reached through boto3,
-which honours AWS_ENDPOINT_URL.
+EMF lines go to stdout, where CloudWatch Logs turns them into metrics. S3 and Secrets Manager are
+reached through boto3, which honours AWS_ENDPOINT_URL.
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ def handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
         online_store_url=_setting(event, "online_store_url"),
         recompute_store_url=_setting(event, "recompute_store_url"),
         now=now,
+        logs_window=_setting(event, "logs_window"),
+        store_secret_arn=_setting(event, "store_secret_arn"),
     )
     run = run_monitoring(inputs, settings)
     report_uri = html_uri = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ from risk_monitoring.skew import (
     StoreRecompute,
     check_skew,
 )
+from risk_monitoring.sources import logs_for_window, store_url_with_secret
 from risk_monitoring.stability import check_stability
 from risk_monitoring.staleness import check_staleness
 
@@ -43,6 +44,10 @@ class MonitorInputs:
     raw_loans: str | None = None
     pipeline_command: str = "feature-pipeline"
     now: datetime | None = None
+    # Deployed runs: read only yesterday's prefix of each log prefix ("previous_day"; default
+    # "all" = the inputs as given), and fill the store URLs' credentials from this secret.
+    logs_window: str | None = None
+    store_secret_arn: str | None = None
 
 
 @dataclass
@@ -135,6 +140,14 @@ def run_monitoring(
     now = inputs.now or datetime.now(UTC)
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
+    inputs = replace(
+        inputs,
+        logs=logs_for_window(inputs.logs, inputs.logs_window, now),
+        online_store_url=store_url_with_secret(inputs.online_store_url, inputs.store_secret_arn),
+        recompute_store_url=store_url_with_secret(
+            inputs.recompute_store_url, inputs.store_secret_arn
+        ),
+    )
     metadata_text = storage.read_text(inputs.metadata)
     metadata: BundleMetadata = load_metadata(metadata_text)
     outcomes: OutcomeIndex | None = None
@@ -200,6 +213,8 @@ def run_monitoring(
             "threshold": metadata.threshold,
         },
         "input": {
+            "logs": inputs.logs,
+            "logs_window": inputs.logs_window or "all",
             "log_files": log_files,
             "logs_fingerprint": "sha256:" + lines.digest.hexdigest(),
             "metadata": inputs.metadata,

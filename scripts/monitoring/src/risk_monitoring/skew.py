@@ -26,6 +26,7 @@ from risk_monitoring.config import MonitorSettings
 from risk_monitoring.errors import InputError
 from risk_monitoring.logs import LogAggregator, SampledRequest
 from risk_monitoring.results import ALERT, OK, SKIPPED, WARN, CheckResult
+from risk_monitoring.sources import redacted
 
 STORE_COLUMNS = (
     "nb_previous_loans",
@@ -58,7 +59,9 @@ def read_store(
         with engine.connect() as connection:
             rows = connection.execute(statement, {"ids": ids}).mappings().all()
     except Exception as error:  # any driver error means no comparison is possible
-        raise InputError(f"cannot read customer_features from {store_url}: {error}") from error
+        raise InputError(
+            f"cannot read customer_features from {redacted(store_url)}: {error}"
+        ) from error
     finally:
         engine.dispose()
     result = {}
