@@ -276,6 +276,7 @@ def test_emulated_services_cover_every_service_used() -> None:
         "flow_log": "ec2",
         "ecr": "ecr",
         "glue": "glue",
+        "kinesis_firehose": "firehose",
         "iam": "iam",
         "kms": "kms",
         "lambda": "lambda",
@@ -328,3 +329,22 @@ def test_canary_rolls_back_on_the_monitoring_alarms() -> None:
         "DEPLOYMENT_FAILURE",
         "DEPLOYMENT_STOP_ON_ALARM",
     }
+
+
+def test_monitoring_job_failures_reach_the_alarm_topic() -> None:
+    """moto does not store a function's DeadLetterConfig, so the wiring is checked here."""
+    found = {(rtype, name): body for rtype, name, body in resources(MODULES / "monitoring")}
+    runner = found[("aws_lambda_function", "runner")]
+    assert runner["dead_letter_config"][0]["target_arn"] == "${aws_sns_topic.this.arn}"
+    assert runner["reserved_concurrent_executions"] == 1
+    invoke = found[("aws_lambda_function_event_invoke_config", "runner")]
+    assert invoke["maximum_retry_attempts"] == 0
+    on_failure = invoke["destination_config"][0]["on_failure"][0]
+    assert on_failure["destination"] == "${aws_sns_topic.this.arn}"
+    for root in live_roots():
+        modules = blocks(root / "main.tf", "module")
+        clients = modules["feature_store"]["client_security_group_ids"]
+        assert clients["monitoring"] == "${module.monitoring.runner_security_group_id}"
+        assert modules["monitoring"]["store_secret_arn"] == (
+            "${module.feature_store.master_user_secret_arn}"
+        )

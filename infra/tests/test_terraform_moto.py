@@ -115,7 +115,8 @@ def test_ecr_immutable_and_scanned(applied: tuple[dict[str, Any], str]) -> None:
     ecr = client("ecr", endpoint)
     names = list(outputs["ecr_repository_names"].values())
     repos = ecr.describe_repositories(repositoryNames=names)["repositories"]
-    assert len(repos) == 2
+    assert set(outputs["ecr_repository_names"]) == {"inference", "training", "monitoring"}
+    assert len(repos) == 3
     for repo in repos:
         assert repo["imageTagMutability"] == "IMMUTABLE"
         assert repo["imageScanningConfiguration"]["scanOnPush"] is True
@@ -223,10 +224,23 @@ def test_alarms_topic_and_dashboard(applied: tuple[dict[str, Any], str]) -> None
     cloudwatch = client("cloudwatch", endpoint)
     alarms = cloudwatch.describe_alarms(AlarmNames=outputs["alarm_names"])["MetricAlarms"]
     by_metric = {a.get("MetricName"): a for a in alarms}
-    assert len(alarms) == len(outputs["alarm_names"]) == 8
+    assert len(alarms) == len(outputs["alarm_names"]) == 9
     assert by_metric["DriftPSIMax"]["Namespace"] == "CreditRisk/Monitoring"
     assert by_metric["DriftPSIMax"]["Threshold"] == 0.2
+    # The job runs daily: model-health alarms evaluate daily periods. Missing data still breaches
+    # the feature-store alarm (a silent job is a staleness problem), over two days.
+    assert by_metric["DriftPSIMax"]["Period"] == 86400
     assert by_metric["FeatureStoreAgeDays"]["TreatMissingData"] == "breaching"
+    assert (
+        by_metric["FeatureStoreAgeDays"]["Period"]
+        * by_metric["FeatureStoreAgeDays"]["EvaluationPeriods"]
+        == 2 * 86400
+    )
+    job_errors = next(a for a in alarms if a["AlarmName"].endswith("-monitoring-job-errors"))
+    assert job_errors["Namespace"] == "AWS/Lambda"
+    assert job_errors["Dimensions"] == [
+        {"Name": "FunctionName", "Value": outputs["monitoring_function_name"]}
+    ]
     assert by_metric["Latency"]["ExtendedStatistic"] == "p99"
     assert all(outputs["topic_arn"] in a["AlarmActions"] for a in alarms)
     topic = client("sns", endpoint).get_topic_attributes(TopicArn=outputs["topic_arn"])
@@ -250,3 +264,107 @@ def test_state_machine_and_schedules(applied: tuple[dict[str, Any], str]) -> Non
     targets = events.list_targets_by_rule(Rule=outputs["warmup_rule_name"])["Targets"]
     assert targets[0]["Arn"].endswith(f":function:{outputs['function_name']}:live")
     assert json.loads(targets[0]["Input"]) == {"warmup": True}
+
+
+def test_prediction_log_subscription_and_delivery_stream(
+    applied: tuple[dict[str, Any], str],
+) -> None:
+    """Inference log group -> subscription filter -> Firehose -> features bucket (moto stores the
+    configuration; it does not deliver log events to Firehose, see test_monitoring_firehose_contract
+    in scripts/monitoring for the delivered format)."""
+    outputs, endpoint = applied
+    stream = client("firehose", endpoint).describe_delivery_stream(
+        DeliveryStreamName=outputs["prediction_log_stream_name"]
+    )["DeliveryStreamDescription"]
+    logs = client("logs", endpoint)
+    (subscription,) = logs.describe_subscription_filters(
+        logGroupName=outputs["inference_log_group_name"]
+    )["subscriptionFilters"]
+    assert subscription["filterName"] == outputs["prediction_log_filter_name"]
+    assert subscription["filterPattern"] == '{ $.event = "prediction" }'
+    assert subscription["destinationArn"] == stream["DeliveryStreamARN"]
+    role = client("iam", endpoint).get_role(RoleName=subscription["roleArn"].rsplit("/", 1)[1])
+    trust = role["Role"]["AssumeRolePolicyDocument"]["Statement"][0]
+    assert trust["Principal"]["Service"] == f"logs.{REGION}.amazonaws.com"
+    assert trust["Condition"]["StringLike"]["aws:SourceArn"].endswith(
+        f"log-group:{outputs['inference_log_group_name']}:*"
+    )
+
+    assert stream["DeliveryStreamType"] == "DirectPut"
+    encryption = stream.get("DeliveryStreamEncryptionConfiguration", {})
+    assert encryption.get("KeyARN") == outputs["kms_key_arn"]
+    assert encryption.get("KeyType") == "CUSTOMER_MANAGED_CMK"
+    destination = stream["Destinations"][0]["ExtendedS3DestinationDescription"]
+    assert destination["BucketARN"] == f"arn:aws:s3:::{outputs['bucket_names']['features']}"
+    assert destination["Prefix"] == "predictions/!{timestamp:yyyy-MM-dd}/"
+    assert destination["ErrorOutputPrefix"].startswith("predictions-errors/")
+    assert destination["CompressionFormat"] == "GZIP"
+    assert destination["FileExtension"] == ".jsonl.gz"
+    assert destination["BufferingHints"] == {"SizeInMBs": 64, "IntervalInSeconds": 300}
+    assert destination["EncryptionConfiguration"]["KMSEncryptionConfig"] == {
+        "AWSKMSKeyARN": outputs["kms_key_arn"]
+    }
+    assert destination["CloudWatchLoggingOptions"]["Enabled"] is True
+    processing = destination["ProcessingConfiguration"]
+    assert processing["Enabled"] is True
+    steps = [
+        (p["Type"], {q["ParameterName"]: q["ParameterValue"] for q in p.get("Parameters", [])})
+        for p in processing["Processors"]
+    ]
+    assert steps == [
+        ("Decompression", {"CompressionFormat": "GZIP"}),
+        ("CloudWatchLogProcessing", {"DataMessageExtraction": "true"}),
+        ("AppendDelimiterToRecord", {}),
+    ]
+
+    rules = client("s3", endpoint).get_bucket_lifecycle_configuration(
+        Bucket=outputs["bucket_names"]["features"]
+    )["Rules"]
+    expiring = {r["Filter"]["Prefix"]: r["Expiration"]["Days"] for r in rules if "Expiration" in r}
+    assert set(expiring) == {"predictions/", "predictions-errors/"}
+
+
+def test_monitoring_job_function_and_schedule(applied: tuple[dict[str, Any], str]) -> None:
+    outputs, endpoint = applied
+    lam = client("lambda", endpoint)
+    name = outputs["monitoring_function_name"]
+    function = lam.get_function(FunctionName=name)
+    config = function["Configuration"]
+    assert config["PackageType"] == "Image"
+    monitoring_repo = outputs["ecr_repository_names"]["monitoring"]
+    assert function["Code"]["ImageUri"].endswith(f"/{monitoring_repo}:bootstrap")
+    assert len(config["VpcConfig"]["SubnetIds"]) == 2
+    assert config["VpcConfig"]["SecurityGroupIds"]
+    assert (config["MemorySize"], config["Timeout"]) == (3008, 900)
+    assert config["TracingConfig"]["Mode"] == "Active"
+    assert config["KMSKeyArn"] == outputs["kms_key_arn"]
+    # moto 5.2 does not store DeadLetterConfig: the wiring is asserted on the configuration in
+    # test_hcl_conventions (test_monitoring_job_failures_reach_the_alarm_topic).
+    if "DeadLetterConfig" in config:
+        assert config["DeadLetterConfig"]["TargetArn"] == outputs["topic_arn"]
+    assert lam.get_function_concurrency(FunctionName=name)["ReservedConcurrentExecutions"] == 1
+    invoke = lam.get_function_event_invoke_config(FunctionName=name)
+    assert invoke["MaximumRetryAttempts"] == 0
+    assert invoke["DestinationConfig"]["OnFailure"]["Destination"] == outputs["topic_arn"]
+
+    events = client("events", endpoint)
+    rule = events.describe_rule(Name=outputs["monitoring_rule_name"])
+    assert rule["ScheduleExpression"] == "cron(30 4 * * ? *)"
+    (target,) = events.list_targets_by_rule(Rule=outputs["monitoring_rule_name"])["Targets"]
+    assert target["Arn"] == config["FunctionArn"]
+    buckets = outputs["bucket_names"]
+    # The event the handler gets (risk_monitoring.lambda_handler; scripts/monitoring tests run it).
+    assert json.loads(target["Input"]) == {
+        "logs": f"s3://{buckets['features']}/predictions/",
+        "logs_window": "previous_day",
+        "metadata": f"s3://{buckets['artifacts']}/models/champion/bundle/metadata.json",
+        "report_prefix": f"s3://{buckets['artifacts']}/monitoring/reports/",
+        "online_store_url": "postgresql+psycopg2://features.emulated.internal:5432/features"
+        "?sslmode=require",
+        "store_secret_arn": outputs["store_secret_arn"],
+    }
+    policy = json.loads(lam.get_policy(FunctionName=name)["Policy"])
+    (grant,) = policy["Statement"]
+    assert grant["Principal"]["Service"] == "events.amazonaws.com"
+    assert grant["Action"] == "lambda:InvokeFunction"
+    assert grant["Condition"]["ArnLike"]["AWS:SourceArn"] == rule["Arn"]

@@ -14,6 +14,7 @@ module "bucket" {
   access_log_bucket                  = aws_s3_bucket.logs.id
   transition_to_ia_days              = each.value.transition_to_ia_days
   noncurrent_version_expiration_days = each.value.noncurrent_version_expiration_days
+  expiration_prefixes                = each.value.expiration_prefixes
   force_destroy                      = var.force_destroy
 
   depends_on = [aws_s3_bucket_policy.logs]

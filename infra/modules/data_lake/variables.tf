@@ -29,10 +29,18 @@ variable "buckets" {
   type = map(object({
     transition_to_ia_days              = number
     noncurrent_version_expiration_days = number
+    # Prefix => days after which current objects expire (delivered log streams).
+    expiration_prefixes = optional(map(number), {})
   }))
   default = {
-    raw       = { transition_to_ia_days = 90, noncurrent_version_expiration_days = 90 }
-    features  = { transition_to_ia_days = 60, noncurrent_version_expiration_days = 30 }
+    raw = { transition_to_ia_days = 90, noncurrent_version_expiration_days = 90 }
+    # predictions/: the inference prediction log (monitoring module's Firehose stream), kept
+    # long enough to re-run the monitoring job over a quarter once delayed outcomes arrive.
+    features = {
+      transition_to_ia_days              = 60
+      noncurrent_version_expiration_days = 30
+      expiration_prefixes                = { "predictions/" = 180, "predictions-errors/" = 30 }
+    }
     artifacts = { transition_to_ia_days = 180, noncurrent_version_expiration_days = 365 }
   }
 
@@ -46,6 +54,13 @@ variable "buckets" {
       for b in values(var.buckets) : b.transition_to_ia_days >= 30 && b.noncurrent_version_expiration_days >= 1
     ])
     error_message = "transition_to_ia_days must be >= 30 (S3 minimum for STANDARD_IA) and noncurrent_version_expiration_days >= 1."
+  }
+
+  validation {
+    condition = alltrue(flatten([
+      for b in values(var.buckets) : [for prefix, days in b.expiration_prefixes : endswith(prefix, "/") && days >= 1]
+    ]))
+    error_message = "expiration_prefixes keys must end in '/' and expire after at least 1 day."
   }
 }
 

@@ -67,3 +67,13 @@ output "deployment_config_name" {
   description = "Deployment configuration used by the group."
   value       = local.deployment_config_name
 }
+
+output "log_group_name" {
+  description = "Log group of the function; its stdout prediction lines are shipped to S3 by the monitoring module."
+  value       = aws_cloudwatch_log_group.function.name
+}
+
+output "log_group_arn" {
+  description = "ARN of the function's log group."
+  value       = aws_cloudwatch_log_group.function.arn
+}

@@ -200,3 +200,22 @@ resource "aws_cloudwatch_metric_alarm" "feature_store_staleness" {
 
   tags = var.tags
 }
+
+resource "aws_cloudwatch_metric_alarm" "runner_errors" {
+  alarm_name          = "${var.name_prefix}-monitoring-job-errors"
+  alarm_description   = "The daily monitoring job failed (unreadable input, no prediction log objects for the day, store unreachable, timeout). Its model-health metrics are missing for that day."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  statistic           = "Sum"
+  period              = 3600
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.this.arn]
+  dimensions = {
+    FunctionName = aws_lambda_function.runner.function_name
+  }
+
+  tags = var.tags
+}

@@ -92,6 +92,7 @@ locals {
     aws_cloudwatch_metric_alarm.non_finite.arn,
     aws_cloudwatch_metric_alarm.model_staleness.arn,
     aws_cloudwatch_metric_alarm.feature_store_staleness.arn,
+    aws_cloudwatch_metric_alarm.runner_errors.arn,
   ]
 }
 

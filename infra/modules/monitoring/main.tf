@@ -1,8 +1,11 @@
 # Alarm topic: every alarm and failure event of the market lands here.
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
+data "aws_partition" "current" {}
 
 locals {
+  account_id     = data.aws_caller_identity.current.account_id
+  partition      = data.aws_partition.current.partition
   alias_resource = "${var.function_name}:${var.alias_name}"
   monitoring_dimensions = {
     ModelName = var.model_name

@@ -13,13 +13,14 @@ output "deployment_alarm_names" {
 }
 
 output "model_alarm_names" {
-  description = "Alarms on the monitoring job's drift, skew, stability and staleness metrics."
+  description = "Alarms on the monitoring job's drift, skew, stability and staleness metrics, and on its failures."
   value = [
     aws_cloudwatch_metric_alarm.drift_psi.alarm_name,
     aws_cloudwatch_metric_alarm.training_serving_skew.alarm_name,
     aws_cloudwatch_metric_alarm.non_finite.alarm_name,
     aws_cloudwatch_metric_alarm.model_staleness.alarm_name,
     aws_cloudwatch_metric_alarm.feature_store_staleness.alarm_name,
+    aws_cloudwatch_metric_alarm.runner_errors.alarm_name,
   ]
 }
 
@@ -31,4 +32,39 @@ output "alarm_arns" {
 output "dashboard_name" {
   description = "CloudWatch dashboard of the market."
   value       = aws_cloudwatch_dashboard.this.dashboard_name
+}
+
+output "runner_function_name" {
+  description = "Lambda function running the daily monitoring job."
+  value       = aws_lambda_function.runner.function_name
+}
+
+output "runner_function_arn" {
+  description = "ARN of the monitoring job's function."
+  value       = aws_lambda_function.runner.arn
+}
+
+output "runner_security_group_id" {
+  description = "Security group of the monitoring job's function (a feature store client)."
+  value       = aws_security_group.runner.id
+}
+
+output "runner_schedule_rule_name" {
+  description = "EventBridge rule starting the monitoring job."
+  value       = aws_cloudwatch_event_rule.runner.name
+}
+
+output "prediction_log_stream_name" {
+  description = "Firehose stream delivering the prediction log to the features bucket."
+  value       = aws_kinesis_firehose_delivery_stream.this.name
+}
+
+output "prediction_log_filter_name" {
+  description = "Subscription filter on the inference log group feeding the stream."
+  value       = aws_cloudwatch_log_subscription_filter.prediction_log.name
+}
+
+output "prediction_log_s3_prefix" {
+  description = "Where the prediction log lands: s3://<features bucket>/predictions/<yyyy-MM-dd>/ (GZIP JSON lines)."
+  value       = "s3://${var.features_bucket_name}/${local.prediction_prefix}"
 }

@@ -167,12 +167,172 @@ variable "skew_mismatch_rate_threshold" {
 }
 
 variable "monitoring_period_seconds" {
-  description = "How often the monitoring job publishes; its alarms evaluate over this period."
+  description = "How often the monitoring job publishes; its alarms evaluate over this period. Daily (86400) to match runner_schedule: with a shorter period the breaching-on-missing feature-store-staleness alarm would fire between runs."
   type        = number
-  default     = 3600
+  default     = 86400
 
   validation {
     condition     = contains([300, 900, 3600, 21600, 86400], var.monitoring_period_seconds)
     error_message = "monitoring_period_seconds must be 300, 900, 3600, 21600 or 86400."
+  }
+}
+
+# Prediction log delivery -----------------------------------------------------------------------
+
+variable "prediction_log_group_name" {
+  description = "Log group of the inference function (/aws/lambda/<function>) whose prediction lines are shipped to S3."
+  type        = string
+
+  validation {
+    condition     = can(regex("^/aws/lambda/[A-Za-z0-9_-]+$", var.prediction_log_group_name))
+    error_message = "prediction_log_group_name must be a Lambda log group name (/aws/lambda/<function>)."
+  }
+}
+
+variable "features_bucket_name" {
+  description = "Features bucket of the data lake: the prediction log lands under predictions/ (it holds customer ids and features, like the training set)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.features_bucket_name))
+    error_message = "features_bucket_name must be an S3 bucket name."
+  }
+}
+
+variable "artifacts_bucket_name" {
+  description = "Artifacts bucket: the champion bundle's metadata.json is read from it and the monitoring reports are written to monitoring/reports/."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.artifacts_bucket_name))
+    error_message = "artifacts_bucket_name must be an S3 bucket name."
+  }
+}
+
+variable "prediction_log_buffering_seconds" {
+  description = "Firehose buffering interval: how long prediction lines wait before an object is written (also how far past midnight a day's last lines may land in the next day's prefix)."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.prediction_log_buffering_seconds >= 60 && var.prediction_log_buffering_seconds <= 900
+    error_message = "prediction_log_buffering_seconds must be between 60 and 900."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the monitoring job's and the delivery stream's log groups."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a retention CloudWatch Logs accepts (e.g. 365)."
+  }
+}
+
+# Monitoring job (runner) -----------------------------------------------------------------------
+
+variable "runner_image_uri" {
+  description = "Monitoring job image (scripts/monitoring/Dockerfile) in the market's ECR: <repository url>:<tag>."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{12}\\.dkr\\.ecr\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?/[a-z0-9._/-]+:[A-Za-z0-9._-]+$", var.runner_image_uri))
+    error_message = "runner_image_uri must be an ECR image URI with a tag."
+  }
+}
+
+variable "runner_memory_mb" {
+  description = "Memory of the monitoring job's function (CPU scales with it)."
+  type        = number
+  default     = 3008
+
+  validation {
+    condition     = var.runner_memory_mb >= 512 && var.runner_memory_mb <= 10240
+    error_message = "runner_memory_mb must be between 512 and 10240."
+  }
+}
+
+variable "runner_timeout_seconds" {
+  description = "Timeout of one monitoring run (a day at 100 req/s took 202 s; past ~4x that traffic move the job to a Glue Python shell job)."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.runner_timeout_seconds >= 60 && var.runner_timeout_seconds <= 900
+    error_message = "runner_timeout_seconds must be between 60 and 900 (the Lambda maximum)."
+  }
+}
+
+variable "runner_schedule" {
+  description = "When the monitoring job runs (EventBridge expression, UTC). After the 03:00 Glue refresh, so the feature-store age reflects that day's run; it reads the previous UTC day's prediction log."
+  type        = string
+  default     = "cron(30 4 * * ? *)"
+
+  validation {
+    condition     = can(regex("^(cron|rate)\\(.+\\)$", var.runner_schedule))
+    error_message = "runner_schedule must be an EventBridge cron(...) or rate(...) expression."
+  }
+}
+
+variable "vpc_id" {
+  description = "VPC of the monitoring job's function."
+  type        = string
+}
+
+variable "vpc_cidr" {
+  description = "CIDR of the VPC (PostgreSQL and interface-endpoint egress stay inside it)."
+  type        = string
+
+  validation {
+    condition     = can(cidrhost(var.vpc_cidr, 0))
+    error_message = "vpc_cidr must be a CIDR block."
+  }
+}
+
+variable "subnet_ids" {
+  description = "Private subnets of the monitoring job's function."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.subnet_ids) >= 1
+    error_message = "At least one subnet is required."
+  }
+}
+
+variable "s3_prefix_list_id" {
+  description = "Prefix list of the S3 gateway endpoint (HTTPS egress to S3)."
+  type        = string
+}
+
+variable "store_secret_arn" {
+  description = "Secrets Manager secret with the feature store's username/password (the RDS-managed master secret)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:secretsmanager:", var.store_secret_arn))
+    error_message = "store_secret_arn must be a Secrets Manager secret ARN."
+  }
+}
+
+variable "store_host" {
+  description = "Feature store instance host name (the job reads MAX(as_of) directly, like the Glue job)."
+  type        = string
+}
+
+variable "store_database" {
+  description = "Database holding customer_features."
+  type        = string
+}
+
+variable "outcomes_object_key" {
+  description = "Optional key in the artifacts bucket of the delayed outcomes CSV the job joins (must be under monitoring/outcomes/); empty = the quality check is skipped."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.outcomes_object_key == "" || can(regex("^monitoring/outcomes/.+", var.outcomes_object_key))
+    error_message = "outcomes_object_key must be empty or a key under monitoring/outcomes/."
   }
 }

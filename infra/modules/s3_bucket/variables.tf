@@ -66,3 +66,14 @@ variable "force_destroy" {
   type        = bool
   default     = false
 }
+
+variable "expiration_prefixes" {
+  description = "Key prefixes whose current objects expire after the given number of days (prefix => days), e.g. delivered log streams. Other objects never expire."
+  type        = map(number)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for prefix, days in var.expiration_prefixes : can(regex("^[a-zA-Z0-9!_.*'()-]+(/[a-zA-Z0-9!_.*'()-]+)*/$", prefix)) && days >= 1])
+    error_message = "expiration_prefixes keys must be non-empty key prefixes ending in '/', values at least 1 day."
+  }
+}

@@ -116,6 +116,19 @@ module "monitoring" {
   stage_name        = module.inference.stage_name
   glue_job_name     = module.feature_pipeline.job_name
   state_machine_arn = module.orchestration.state_machine_arn
+
+  # Wired as in the market roots (infra/live/*/*/main.tf).
+  prediction_log_group_name = module.inference.log_group_name
+  features_bucket_name      = module.data_lake.bucket_names["features"]
+  artifacts_bucket_name     = module.data_lake.bucket_names["artifacts"]
+  runner_image_uri          = "${module.ecr.repository_urls["monitoring"]}:bootstrap"
+  vpc_id                    = module.network.vpc_id
+  vpc_cidr                  = module.network.vpc_cidr
+  subnet_ids                = module.network.private_subnet_ids
+  s3_prefix_list_id         = module.network.s3_prefix_list_id
+  store_secret_arn          = aws_secretsmanager_secret.store.arn
+  store_host                = local.store_host
+  store_database            = local.store_database
 }
 
 locals {

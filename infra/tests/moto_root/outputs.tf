@@ -72,3 +72,33 @@ output "warmup_rule_name" {
   description = "Warm-up rule."
   value       = module.orchestration.warmup_rule_name
 }
+
+output "inference_log_group_name" {
+  description = "Inference function's log group (source of the prediction log)."
+  value       = module.inference.log_group_name
+}
+
+output "prediction_log_stream_name" {
+  description = "Firehose stream of the prediction log."
+  value       = module.monitoring.prediction_log_stream_name
+}
+
+output "prediction_log_filter_name" {
+  description = "Subscription filter feeding the stream."
+  value       = module.monitoring.prediction_log_filter_name
+}
+
+output "monitoring_function_name" {
+  description = "Monitoring job function."
+  value       = module.monitoring.runner_function_name
+}
+
+output "monitoring_rule_name" {
+  description = "Monitoring job schedule."
+  value       = module.monitoring.runner_schedule_rule_name
+}
+
+output "store_secret_arn" {
+  description = "Stand-in store secret."
+  value       = aws_secretsmanager_secret.store.arn
+}

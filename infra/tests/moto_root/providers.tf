@@ -24,6 +24,7 @@ provider "aws" {
     ec2            = var.aws_endpoint_url
     ecr            = var.aws_endpoint_url
     eventbridge    = var.aws_endpoint_url
+    firehose       = var.aws_endpoint_url
     glue           = var.aws_endpoint_url
     iam            = var.aws_endpoint_url
     kms            = var.aws_endpoint_url

@@ -57,6 +57,7 @@ module "feature_store" {
     inference        = module.inference.security_group_id
     feature-pipeline = module.feature_pipeline.security_group_id
     training         = module.cicd.training_security_group_id
+    monitoring       = module.monitoring.runner_security_group_id
   }
 
   instance_class        = var.feature_store.instance_class
@@ -134,6 +135,20 @@ module "monitoring" {
   stage_name            = module.inference.stage_name
   glue_job_name         = module.feature_pipeline.job_name
   state_machine_arn     = module.orchestration.state_machine_arn
+
+  # Prediction log (inference log group -> Firehose -> features bucket) and the daily job.
+  prediction_log_group_name = module.inference.log_group_name
+  features_bucket_name      = module.data_lake.bucket_names["features"]
+  artifacts_bucket_name     = module.data_lake.bucket_names["artifacts"]
+  runner_image_uri          = "${module.ecr.repository_urls["monitoring"]}:${var.monitoring_image_tag}"
+  vpc_id                    = module.network.vpc_id
+  vpc_cidr                  = module.network.vpc_cidr
+  subnet_ids                = module.network.private_subnet_ids
+  s3_prefix_list_id         = module.network.s3_prefix_list_id
+  store_secret_arn          = module.feature_store.master_user_secret_arn
+  store_host                = module.feature_store.db_instance_address
+  store_database            = module.feature_store.database_name
+  log_retention_days        = var.log_retention_days
 }
 
 module "orchestration" {
@@ -171,6 +186,8 @@ module "cicd" {
     # Build contexts as each Dockerfile documents: inference builds from its folder, training from the repo root.
     inference = { url = module.ecr.repository_urls["inference"], arn = module.ecr.repository_arns["inference"], context = "inference-service", build_context = "inference-service" }
     training  = { url = module.ecr.repository_urls["training"], arn = module.ecr.repository_arns["training"], context = "model-training", build_context = "." }
+    # The monitoring Dockerfile copies scripts/monitoring/ paths: built from the repo root.
+    monitoring = { url = module.ecr.repository_urls["monitoring"], arn = module.ecr.repository_arns["monitoring"], context = "scripts/monitoring", build_context = "." }
   }
 
   terraform_state_bucket           = var.terraform_state_bucket

@@ -4,8 +4,9 @@ aws_region         = "mx-central-1"
 availability_zones = ["mx-central-1a", "mx-central-1b", "mx-central-1c"]
 vpc_cidr           = "10.41.0.0/16"
 
-inference_image_tag = "bootstrap"
-training_image_tag  = "bootstrap"
+inference_image_tag  = "bootstrap"
+training_image_tag   = "bootstrap"
+monitoring_image_tag = "bootstrap"
 
 feature_store = {
   instance_class        = "db.r7g.large"

@@ -42,3 +42,13 @@ output "pipeline_name" {
   description = "Release pipeline."
   value       = module.cicd.pipeline_name
 }
+
+output "monitoring_function_name" {
+  description = "Daily monitoring job (Lambda)."
+  value       = module.monitoring.runner_function_name
+}
+
+output "prediction_log_s3_prefix" {
+  description = "Where the inference prediction log is delivered (one prefix per UTC day)."
+  value       = module.monitoring.prediction_log_s3_prefix
+}

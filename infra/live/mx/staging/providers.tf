@@ -4,7 +4,7 @@ locals {
   emulated = var.aws_endpoint_url != ""
   emulated_services = [
     "apigateway", "cloudwatch", "cloudwatchlogs", "codebuild", "codedeploy", "codepipeline",
-    "ec2", "ecr", "eventbridge", "glue", "iam", "kms", "lambda", "rds", "s3", "secretsmanager",
+    "ec2", "ecr", "eventbridge", "firehose", "glue", "iam", "kms", "lambda", "rds", "s3", "secretsmanager",
     "sfn", "sns", "sqs", "sts", "wafv2",
   ]
 }
@@ -35,6 +35,7 @@ provider "aws" {
       ec2            = var.aws_endpoint_url
       ecr            = var.aws_endpoint_url
       eventbridge    = var.aws_endpoint_url
+      firehose       = var.aws_endpoint_url
       glue           = var.aws_endpoint_url
       iam            = var.aws_endpoint_url
       kms            = var.aws_endpoint_url

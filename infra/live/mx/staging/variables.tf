@@ -85,6 +85,11 @@ variable "training_image_tag" {
   type        = string
 }
 
+variable "monitoring_image_tag" {
+  description = "Tag of the monitoring job image the daily monitoring Lambda runs (a new tag reaches it through terraform apply)."
+  type        = string
+}
+
 variable "feature_store" {
   description = "Sizing and resilience of the online feature store."
   type = object({

@@ -1,0 +1,39 @@
+# Daily run after the 03:00 UTC Glue refresh, so the feature-store age reflects that day's run.
+locals {
+  runner_input = merge(
+    {
+      logs          = "s3://${var.features_bucket_name}/${local.prediction_prefix}"
+      logs_window   = "previous_day"
+      metadata      = "s3://${var.artifacts_bucket_name}/models/champion/bundle/metadata.json"
+      report_prefix = "s3://${var.artifacts_bucket_name}/monitoring/reports/"
+      # Host, database and TLS only; the job fills in the credentials from the secret.
+      online_store_url = "postgresql+psycopg2://${var.store_host}:5432/${var.store_database}?sslmode=require"
+      store_secret_arn = var.store_secret_arn
+    },
+    var.outcomes_object_key == "" ? {} : { outcomes = "s3://${var.artifacts_bucket_name}/${var.outcomes_object_key}" },
+  )
+}
+
+resource "aws_cloudwatch_event_rule" "runner" {
+  name                = "${local.runner_name}-schedule"
+  description         = "Starts the daily monitoring job"
+  schedule_expression = var.runner_schedule
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "runner" {
+  rule      = aws_cloudwatch_event_rule.runner.name
+  target_id = "monitoring-job"
+  arn       = aws_lambda_function.runner.arn
+  # Contract with risk_monitoring.lambda_handler (scripts/monitoring/README.md).
+  input = jsonencode(local.runner_input)
+}
+
+resource "aws_lambda_permission" "runner" {
+  statement_id  = "AllowMonitoringSchedule"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.runner.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.runner.arn
+}
