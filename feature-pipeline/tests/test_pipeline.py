@@ -326,3 +326,20 @@ def test_glue_entry_as_of_defaults_to_the_run_date() -> None:
     assert glue_job.resolve_as_of("2020-01-02") == date(2020, 1, 2)
     with pytest.raises(ValueError, match=r"--as_of '2020-13-01' is not a YYYY-MM-DD date"):
         glue_job.resolve_as_of("2020-13-01")
+
+
+def test_computed_once_keeps_rows_for_later_actions_then_releases_them(
+    spark: SparkSession,
+) -> None:
+    def stored_rdds() -> set[int]:
+        return {info.id() for info in spark.sparkContext._jsc.sc().getRDDStorageInfo()}
+
+    before = stored_rdds()
+    frame = spark.range(10_000).selectExpr("id", "id % 7 AS bucket")
+    with pipeline.computed_once(frame) as kept:
+        assert kept.groupBy("bucket").count().count() == 7  # the first action stores the rows
+        held = stored_rdds() - before
+        assert len(held) == 1
+        assert kept.agg({"id": "sum"}).first()[0] == sum(range(10_000))
+        assert stored_rdds() - before == held  # read back, not stored again
+    assert stored_rdds() - before == set()

@@ -178,3 +178,19 @@ def test_duplicate_lines_get_their_text_back_from_a_rescan(spark: SparkSession) 
         ["DUPLICATE_LOAN_ID"],
         lines[1],
     )
+
+
+def test_header_spellings_are_recognised_and_lookalike_lines_are_not(spark: SparkSession) -> None:
+    spellings = ["\ufeff" + RAW_HEADER, RAW_HEADER.upper() + "\r", RAW_HEADER.title() + "  "]
+    for spelling in spellings:
+        frame = lines_frame(spark, [spelling, raw_line()], header=False)
+        counts = summarise(
+            row.asDict() for row in quality_stats_by_block(validate(frame, *WINDOW)).collect()
+        )
+        assert (counts.header_lines, counts.header_is_first_line, counts.rows_in) == (1, True, 1)
+    lookalikes = [RAW_HEADER + ",extra", " " + RAW_HEADER, "loan_id", "Zebra," + raw_line()]
+    frame = lines_frame(spark, lookalikes, header=True)
+    counts = summarise(
+        row.asDict() for row in quality_stats_by_block(validate(frame, *WINDOW)).collect()
+    )
+    assert (counts.header_lines, counts.rows_in, counts.rows_quarantined) == (1, 4, 4)

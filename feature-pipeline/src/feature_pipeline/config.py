@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
+from pathlib import Path
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +22,16 @@ class SparkSettings(BaseSettings):
     shuffle_partitions: int = Field(default=4, ge=1)
     max_partition_bytes: int = Field(default=16 * 1024 * 1024, ge=1024 * 1024)
     extra_conf: dict[str, str] = Field(default_factory=dict)
+    # Start the JVM from the class-data-sharing archive when it has been built (see
+    # class_archive.py); a missing or stale archive only costs start-up time.
+    class_data_sharing: bool = True
+    class_archive_dir: Path = Field(default_factory=lambda: _cache_home() / "feature-pipeline")
+    # Set by class_archive.build() for the one run that writes the archive.
+    archive_classes_at_exit: Path | None = None
+
+
+def _cache_home() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
 
 
 class QualitySettings(BaseSettings):

@@ -4,7 +4,29 @@ from __future__ import annotations
 
 from pyspark.sql import SparkSession
 
+from feature_pipeline.class_archive import usable_archive
 from feature_pipeline.config import SparkSettings
+
+# A short batch job on 2 cores: C1-only JIT and the parallel collector cut the JVM's own CPU (C2
+# compilation, G1 bookkeeping) by about a quarter. JVM warnings go to stderr, never into the
+# CLI's JSON on stdout.
+_JAVA_OPTIONS = (
+    "-XX:+UseParallelGC",
+    "-XX:TieredStopAtLevel=1",
+    "-Xlog:disable",
+    "-Xlog:all=warning:stderr",
+)
+
+
+def java_options(settings: SparkSettings) -> str:
+    options = list(_JAVA_OPTIONS)
+    if settings.archive_classes_at_exit is not None:
+        options.append(f"-XX:ArchiveClassesAtExit={settings.archive_classes_at_exit}")
+    else:
+        archive = usable_archive(settings)
+        if archive is not None:
+            options.append(f"-XX:SharedArchiveFile={archive}")
+    return " ".join(options)
 
 
 def session_conf(settings: SparkSettings) -> dict[str, str]:
@@ -13,15 +35,15 @@ def session_conf(settings: SparkSettings) -> dict[str, str]:
         "spark.sql.shuffle.partitions": str(settings.shuffle_partitions),
         "spark.default.parallelism": str(settings.shuffle_partitions),
         "spark.sql.files.maxPartitionBytes": str(settings.max_partition_bytes),
-        "spark.sql.adaptive.enabled": "true",
-        # A short batch job on 2 cores: C1-only JIT and the parallel collector cut the JVM's own
-        # CPU (C2 compilation, G1 bookkeeping) by about a quarter; compressing shuffle files and
-        # the in-memory cache costs CPU to save memory and disk this job does not lack.
-        "spark.driver.extraJavaOptions": "-XX:+UseParallelGC -XX:TieredStopAtLevel=1",
+        # Adaptive execution re-plans every query at each stage boundary: CPU-seconds of driver
+        # planning in a cold JVM, with nothing to adapt in a job of a few fixed-size partitions.
+        "spark.sql.adaptive.enabled": "false",
+        "spark.driver.extraJavaOptions": java_options(settings),
+        # Compressing shuffle files and the in-memory cache costs CPU to save memory and disk
+        # this job does not lack.
         "spark.shuffle.compress": "false",
         "spark.shuffle.spill.compress": "false",
         "spark.sql.inMemoryColumnarStorage.compressed": "false",
-        "spark.sql.adaptive.coalescePartitions.enabled": "true",
         "spark.sql.session.timeZone": "UTC",
         # Strict date parsing: an impossible date becomes null (-> BAD_DATE), never an exception.
         "spark.sql.legacy.timeParserPolicy": "CORRECTED",
