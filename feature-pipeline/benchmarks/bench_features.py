@@ -6,14 +6,18 @@ quarantine, and loading the online store into SQLite. Reported: wall time, per-s
 the run's own timings) and the peak RSS of the whole process tree (Python driver + JVM), sampled
 every 50 ms with psutil. Medians over --runs runs. --scale10 adds one run on 10x the rows
 (ten copies of the file with shifted loan and customer ids, i.e. 10x the customers).
+Runs start from the JVM class-data-sharing archive (built first if missing, as `make run` does);
+--without-class-archive measures a machine that has none.
 
     python feature-pipeline/benchmarks/bench_features.py [--runs 3] [--scale10]
+        [--without-class-archive]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -125,20 +129,40 @@ def main() -> int:
     parser.add_argument("--cache", type=Path, default=HERE / ".cache")
     parser.add_argument("--scale10", action="store_true", help="also time one run on 10x rows")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    parser.add_argument(
+        "--without-class-archive",
+        action="store_true",
+        help="start every JVM without the class-data-sharing archive (a fresh machine's first run)",
+    )
     args = parser.parse_args()
 
     source = full_size_file(args.cache)
+    if args.without_class_archive:
+        os.environ["FEATURE_PIPELINE_SPARK_CLASS_DATA_SHARING"] = "false"
+        archive = None
+    else:
+        # Built once per machine (`make run` does it too); the runs below start from it.
+        built = subprocess.run(
+            [_tool("feature-pipeline"), "build-class-archive"],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        archive = built.stdout.strip()
     runs = []
     for number in range(args.runs):
+        load = psutil.getloadavg()[0]
         result = run_once(source)
+        result["load_average_1m_before"] = round(load, 2)
         print(
             f"run {number + 1}: {result['wall_seconds']} s wall, {result['cpu_seconds']} s CPU, "
-            f"peak {result['peak_rss_mb']} MB",
+            f"peak {result['peak_rss_mb']} MB (load average before: {load:.2f})",
             file=sys.stderr,
         )
         runs.append(result)
     results: dict[str, Any] = {
         "machine": {"cpus": psutil.cpu_count(), "load_average_1m": psutil.getloadavg()[0]},
+        "class_archive": archive,
         "rows_in": runs[0]["rows_in"],
         "runs": runs,
         "median_wall_seconds": statistics.median(r["wall_seconds"] for r in runs),

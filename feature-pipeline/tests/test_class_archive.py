@@ -57,6 +57,19 @@ def test_no_archive_option_until_one_is_built_or_when_sharing_is_off(tmp_path: P
     assert "SharedArchiveFile" not in java_options(off)
 
 
+def test_no_archive_when_an_agent_hooks_class_loading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = SparkSettings(class_archive_dir=tmp_path)
+    path = class_archive.archive_path(settings)
+    assert path is not None
+    path.write_bytes(b"x")
+    monkeypatch.setenv("JAVA_TOOL_OPTIONS", "-XX:StartFlightRecording=filename=run.jfr")
+    assert "SharedArchiveFile" not in java_options(settings)
+    monkeypatch.setenv("JAVA_TOOL_OPTIONS", "-agentpath:/opt/profiler/libasyncProfiler.so")
+    assert "SharedArchiveFile" not in java_options(settings)
+
+
 _SESSION_PROBE = textwrap.dedent(
     """
     import sys

@@ -94,4 +94,9 @@ if [ ! -x .venv-checkov/node/node_modules/.bin/asl-validator ]; then
   fi
 fi
 
+# Pre-parsed JVM classes for every later Spark start (feature-pipeline runs, its tests): built
+# once per machine and JDK, ~30 s; a run without it is only a few seconds slower.
+log "JVM class-data-sharing archive for Spark (once per machine)"
+.venv/bin/feature-pipeline build-class-archive
+
 log "ready: $(.venv/bin/python --version), console commands in .venv/bin/"

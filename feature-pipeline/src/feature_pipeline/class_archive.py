@@ -61,9 +61,18 @@ def archive_path(settings: SparkSettings) -> Path | None:
     return settings.class_archive_dir / name
 
 
+def _class_load_hooks_requested() -> bool:
+    # JDK 17.0.15 crashes (SIGSEGV in check_shared_class_file_load_hook) when a JVMTI class-load
+    # hook such as Flight Recorder or a profiling agent meets a dynamic archive.
+    options = " ".join(
+        os.environ.get(name, "") for name in ("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS")
+    )
+    return "-agent" in options or "FlightRecording" in options
+
+
 def usable_archive(settings: SparkSettings) -> Path | None:
     """The archive to start the JVM with, if sharing is on and the archive has been built."""
-    if not settings.class_data_sharing:
+    if not settings.class_data_sharing or _class_load_hooks_requested():
         return None
     path = archive_path(settings)
     return path if path is not None and path.is_file() and path.stat().st_size > 0 else None
