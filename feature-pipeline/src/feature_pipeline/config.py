@@ -22,6 +22,10 @@ class SparkSettings(BaseSettings):
     shuffle_partitions: int = Field(default=4, ge=1)
     max_partition_bytes: int = Field(default=16 * 1024 * 1024, ge=1024 * 1024)
     extra_conf: dict[str, str] = Field(default_factory=dict)
+    # Inputs at least this large run long enough for the optimising JIT compiler (C2) to pay
+    # for itself; smaller ones run on C1 alone. Measured: 141 MB, C1 only -30 % CPU; 1.43 GB,
+    # C2 -33 % CPU and -31 % wall.
+    full_jit_from_bytes: int = Field(default=512 * 1024 * 1024, ge=0)
     # Start the JVM from the class-data-sharing archive when it has been built (see
     # class_archive.py); a missing or stale archive only costs start-up time.
     class_data_sharing: bool = True

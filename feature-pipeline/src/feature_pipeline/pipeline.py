@@ -61,6 +61,7 @@ from feature_pipeline.spark_session import build_session
 from feature_pipeline.storage import (
     InputError,
     ResolvedInput,
+    local_input_size,
     make_committer,
     parse_s3,
     resolve_input,
@@ -174,7 +175,10 @@ def run(
                 request.native_s3,
             )
             with timer.stage("spark_session"):
-                spark = spark or build_session(spark_settings or SparkSettings())
+                spark = spark or build_session(
+                    spark_settings or SparkSettings(),
+                    input_bytes=local_input_size(request.input_uri),
+                )
             resolved: ResolvedInput = input_future.result()
             preload.result()
         report["input"] = asdict(resolved)

@@ -64,6 +64,16 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def local_input_size(uri: str) -> int | None:
+    """Size of a local input file without touching the network; None for s3:// or no file."""
+    if parse_s3(uri) is not None:
+        return None
+    try:
+        return Path(uri).stat().st_size
+    except OSError:
+        return None
+
+
 def resolve_input(uri: str, workdir: Path, native_s3: bool = False) -> ResolvedInput:
     location = parse_s3(uri)
     if location is None:
