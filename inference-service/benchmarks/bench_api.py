@@ -29,7 +29,8 @@ Phases, each run --runs times in fresh processes, reporting the median of the ru
          Plus the server's peak RSS sampled during both, its CPU time per request, the
          1-minute load average at the start of each run and the cores that other processes
          used during it (so a run disturbed by other work on a shared machine shows as such;
-         --wait-idle CORES waits for a quiet machine before each run).
+         --wait-idle CORES waits for a quiet machine before each run, --max-other-cores CORES
+         repeats a run that another job disturbed).
 
 Targets (issue 5): cold <= 1.0 s, warm p99 <= 5 ms, HTTP >= 1000 req/s with p99 <= 15 ms at 50
 connections, RSS <= 250 MB.
@@ -263,6 +264,7 @@ def child_warm(args: argparse.Namespace) -> None:
 def child_load(args: argparse.Namespace) -> None:
     """Warm-up, saturation (closed loop) then the fixed offered rate (open loop)."""
     import loadgen  # beside this file
+    import psutil
 
     rng = random.Random(11)
     bodies = [
@@ -271,14 +273,28 @@ def child_load(args: argparse.Namespace) -> None:
     ]
     requests = loadgen.encode_requests("/predict", bodies)
     host = "127.0.0.1"
+    server = psutil.Process(args.server_pid)
+
+    def server_cpu_s() -> float:
+        times = server.cpu_times()
+        return float(times.user + times.system)
+
     # Warm-up at low concurrency, not measured.
     loadgen.run_closed(host, args.port, requests, WARM_UP_REQUESTS, 30, 5)
+    before = server_cpu_s()
     result = loadgen.run_closed(
         host, args.port, requests, args.http_requests, args.http_seconds, args.connections
     )
+    middle = server_cpu_s()
     result["at_rate"] = loadgen.run_open(
         host, args.port, requests, args.rate, args.rate_seconds, args.connections
     )
+    after = server_cpu_s()
+    # Server CPU per request in each phase: requests arriving one at a time (open loop) cost
+    # more than back-to-back ones, which the server handles in batches per loop iteration.
+    result["server_cpu_ms_per_request"] = (middle - before) * 1000 / result["requests"]
+    rate = result["at_rate"]
+    rate["server_cpu_ms_per_request"] = (after - middle) * 1000 / rate["requests"]
     sys.stdout.write("RESULT=" + json.dumps(result) + "\n")
 
 
@@ -405,8 +421,11 @@ def phase_http(env: dict[str, str], args: argparse.Namespace, workdir: Path) -> 
     server_cpu, load_cpu = _pinning(args)
     if load_cpu is not None:
         os.sched_setaffinity(0, {load_cpu})  # this parent only samples; keep it off the server
-    results = []
-    for run in range(args.runs):
+    results: list[dict[str, Any]] = []
+    discarded: list[dict[str, Any]] = []
+    run = -1
+    while len(results) < args.runs:
+        run += 1
         port = _free_port()
         log = (workdir / f"server-{run}.log").open("w")
         server = subprocess.Popen(
@@ -456,6 +475,8 @@ def phase_http(env: dict[str, str], args: argparse.Namespace, workdir: Path) -> 
                     str(args.rate),
                     "--rate-seconds",
                     str(args.rate_seconds),
+                    "--server-pid",
+                    str(server.pid),
                 ],
                 env=env,
                 stdout=subprocess.PIPE,
@@ -476,20 +497,22 @@ def phase_http(env: dict[str, str], args: argparse.Namespace, workdir: Path) -> 
                 raise SystemExit(f"load generator failed ({load.returncode})")
             result = _result_line(out)
             result["server_rss_mb"] = peak_rss / 2**20
-            # Server CPU per request: unlike throughput, barely affected by other work on a
-            # shared machine; 1000 / cpu_ms_per_request is the req/s one free core could serve.
-            served = WARM_UP_REQUESTS + result["requests"] + result["at_rate"]["requests"]
-            result["server_cpu_ms_per_request"] = server_s * 1000 / served
             # Machine load during the run: the 1-minute load average at its start, and the
             # cores used by other processes while it ran (0 = the benchmark had the machine).
             result["load_avg_1m"] = load_avg[0]
             result["other_processes_cores"] = max(0.0, other_cores)
-            results.append(result)
+            disturbed = args.max_other_cores is not None and other_cores > args.max_other_cores
+            if disturbed and len(discarded) < args.max_retries:
+                discarded.append(result)  # reported, not counted: another job took the cores
+            else:
+                results.append(result)
             print(
-                f"  http run {run + 1}: saturation {result['rps']:.0f} req/s;"
+                f"  http run {run + 1}{' (discarded, machine busy)' if disturbed else ''}:"
+                f" saturation {result['rps']:.0f} req/s;"
                 f" at {args.rate:.0f} req/s p50 {result['at_rate']['p50_ms']:.2f} ms"
                 f" p99 {result['at_rate']['p99_ms']:.2f} ms;"
-                f" server CPU {result['server_cpu_ms_per_request']:.3f} ms/req;"
+                f" server CPU {result['server_cpu_ms_per_request']:.3f} ms/req saturated,"
+                f" {result['at_rate']['server_cpu_ms_per_request']:.3f} at the rate;"
                 f" load avg {load_avg[0]:.2f}, other processes {other_cores:.2f} cores",
                 flush=True,
             )
@@ -499,6 +522,7 @@ def phase_http(env: dict[str, str], args: argparse.Namespace, workdir: Path) -> 
             log.close()
     return {
         "runs": results,
+        "discarded_runs": discarded,
         "pinned": server_cpu is not None,
         "median_rps": statistics.median(r["rps"] for r in results),
         "median_p50_ms": statistics.median(r["p50_ms"] for r in results),
@@ -506,6 +530,9 @@ def phase_http(env: dict[str, str], args: argparse.Namespace, workdir: Path) -> 
         "median_server_rss_mb": statistics.median(r["server_rss_mb"] for r in results),
         "median_server_cpu_ms_per_request": statistics.median(
             r["server_cpu_ms_per_request"] for r in results
+        ),
+        "median_rate_server_cpu_ms_per_request": statistics.median(
+            r["at_rate"]["server_cpu_ms_per_request"] for r in results
         ),
         "median_rate_p50_ms": statistics.median(r["at_rate"]["p50_ms"] for r in results),
         "median_rate_p99_ms": statistics.median(r["at_rate"]["p99_ms"] for r in results),
@@ -557,9 +584,18 @@ def main() -> None:
         help="before each HTTP run, wait until the machine uses at most CORES (shared machines)",
     )
     parser.add_argument("--wait-idle-timeout", type=float, default=900.0, metavar="SECONDS")
+    parser.add_argument(
+        "--max-other-cores",
+        type=float,
+        metavar="CORES",
+        help="repeat an HTTP run during which other processes used more than CORES"
+        " (at most --max-retries times in all; repeated runs are listed in the report)",
+    )
+    parser.add_argument("--max-retries", type=int, default=6)
     parser.add_argument("--phases", default="cold,warm,http")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--child", choices=["warm", "load"], help=argparse.SUPPRESS)
+    parser.add_argument("--server-pid", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.child == "warm":
@@ -618,11 +654,13 @@ def main() -> None:
             )
             cpu_ms = h["median_server_cpu_ms_per_request"]
             print(
-                f"server CPU per request: {cpu_ms:.3f} ms"
-                f" (one free core: ~{1000 / cpu_ms:.0f} req/s);"
+                f"server CPU per request: {cpu_ms:.3f} ms saturated"
+                f" (one free core: ~{1000 / cpu_ms:.0f} req/s),"
+                f" {h['median_rate_server_cpu_ms_per_request']:.3f} ms at {args.rate:.0f} req/s;"
                 f" load generator {h['median_client_cpu_ms_per_request']:.3f} ms/req;"
                 f" {'server and generator pinned to one core each' if h['pinned'] else 'unpinned'};"
                 f" other processes used {h['median_other_processes_cores']:.2f} cores"
+                f" ({len(h['discarded_runs'])} disturbed runs repeated)"
             )
         report["load_avg_at_end"] = os.getloadavg()
         verdicts = []
