@@ -513,7 +513,8 @@ def phase_http(env: dict[str, str], args: argparse.Namespace, workdir: Path) -> 
                 f" p99 {result['at_rate']['p99_ms']:.2f} ms;"
                 f" server CPU {result['server_cpu_ms_per_request']:.3f} ms/req saturated,"
                 f" {result['at_rate']['server_cpu_ms_per_request']:.3f} at the rate;"
-                f" load avg {load_avg[0]:.2f}, other processes {other_cores:.2f} cores",
+                f" load avg {load_avg[0]:.2f},"
+                f" other processes {result['other_processes_cores']:.2f} cores",
                 flush=True,
             )
         finally:
