@@ -501,13 +501,14 @@ def phase_http(env: dict[str, str], args: argparse.Namespace, workdir: Path) -> 
             # cores used by other processes while it ran (0 = the benchmark had the machine).
             result["load_avg_1m"] = load_avg[0]
             result["other_processes_cores"] = max(0.0, other_cores)
-            disturbed = args.max_other_cores is not None and other_cores > args.max_other_cores
-            if disturbed and len(discarded) < args.max_retries:
-                discarded.append(result)  # reported, not counted: another job took the cores
-            else:
-                results.append(result)
+            # A run another job disturbed is reported, not counted, while retries are left.
+            busy = args.max_other_cores is not None and other_cores > args.max_other_cores
+            retry = busy and len(discarded) < args.max_retries
+            (discarded if retry else results).append(result)
+            note = " (discarded: machine busy)" if retry else ""
+            note = " (machine busy; counted, retries used up)" if busy and not retry else note
             print(
-                f"  http run {run + 1}{' (discarded, machine busy)' if disturbed else ''}:"
+                f"  http run {run + 1}{note}:"
                 f" saturation {result['rps']:.0f} req/s;"
                 f" at {args.rate:.0f} req/s p50 {result['at_rate']['p50_ms']:.2f} ms"
                 f" p99 {result['at_rate']['p99_ms']:.2f} ms;"
