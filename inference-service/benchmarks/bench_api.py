@@ -14,7 +14,11 @@ Phases, each run --runs times in fresh processes, reporting the median of the ru
   warm   in one process, the real Lambda handler answers --warm-requests /predict events
          (after warm-up); per-call latency percentiles and the process's peak RSS.
   http   uvicorn (one worker) behind `inference-service serve`; a separate load-generator
-         process with --connections keep-alive connections sending /predict requests:
+         process (loadgen.py: one epoll loop, pre-encoded HTTP/1.1 keep-alive requests, ~0.03
+         ms of CPU per request) with --connections connections sending /predict requests.
+         On a machine with two or more cores the server is pinned to the first core and the
+         generator to the second (--no-pin to let them share), so the generator's own CPU
+         never delays the server:
          (1) saturation, closed loop: every connection sends its next request as soon as the
              previous answer arrives, --http-requests in total (bounded by --http-seconds);
              gives the maximum throughput. Latency there is just connections / throughput
@@ -22,7 +26,11 @@ Phases, each run --runs times in fresh processes, reporting the median of the ru
          (2) latency at a fixed offered rate, open loop: --rate requests/s in total for
              --rate-seconds, latency measured from each request's scheduled send time
              (no coordinated omission). The p99 target applies here.
-         Plus the server's peak RSS sampled during both.
+         Plus the server's peak RSS sampled during both, its CPU time per request, the
+         1-minute load average at the start of each run and the cores that other processes
+         used during it (so a run disturbed by other work on a shared machine shows as such;
+         --wait-idle CORES waits for a quiet machine before each run, --max-other-cores CORES
+         repeats a run that another job disturbed).
 
 Targets (issue 5): cold <= 1.0 s, warm p99 <= 5 ms, HTTP >= 1000 req/s with p99 <= 15 ms at 50
 connections, RSS <= 250 MB.
@@ -31,7 +39,6 @@ connections, RSS <= 250 MB.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import platform
@@ -254,123 +261,40 @@ def child_warm(args: argparse.Namespace) -> None:
     sys.stderr.write("RESULT=" + json.dumps(result) + "\n")
 
 
-async def _load(
-    host: str, port: int, bodies: list[bytes], total: int, seconds: float, connections: int
-) -> dict[str, Any]:
-    latencies: list[float] = []
-    errors = 0
-    issued = 0
-    deadline = time.perf_counter() + seconds
-
-    async def worker() -> None:
-        nonlocal issued, errors
-        reader, writer = await asyncio.open_connection(host, port)
-        try:
-            while issued < total and time.perf_counter() < deadline:
-                body = bodies[issued % len(bodies)]
-                issued += 1
-                request = (
-                    b"POST /predict HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-                    b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
-                )
-                started = time.perf_counter()
-                writer.write(request)
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line[:15].lower() == b"content-length:":
-                        length = int(line[15:])
-                await reader.readexactly(length)
-                latencies.append((time.perf_counter() - started) * 1000)
-                if not head.startswith(b"HTTP/1.1 200"):
-                    errors += 1
-        finally:
-            writer.close()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(connections)))
-    elapsed = time.perf_counter() - started
-    return {
-        "requests": len(latencies),
-        "errors": errors,
-        "seconds": elapsed,
-        "rps": len(latencies) / elapsed,
-        "p50_ms": percentile(latencies, 50),
-        "p99_ms": percentile(latencies, 99),
-    }
-
-
-async def _load_at_rate(
-    host: str, port: int, bodies: list[bytes], rate: float, seconds: float, connections: int
-) -> dict[str, Any]:
-    """Open loop: `rate` requests/s in total, spread evenly over the connections.
-
-    Each request has a scheduled send time and its latency is measured from that time, so a
-    stalled server is charged for the requests it delayed (no coordinated omission).
-    """
-    latencies: list[float] = []
-    errors = 0
-    per_connection = int(rate * seconds / connections)
-    interval = connections / rate
-    start = time.perf_counter() + 0.2
-
-    async def worker(index: int) -> None:
-        nonlocal errors
-        reader, writer = await asyncio.open_connection(host, port)
-        offset = start + index * interval / connections
-        try:
-            for k in range(per_connection):
-                scheduled = offset + k * interval
-                delay = scheduled - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                body = bodies[(index * per_connection + k) % len(bodies)]
-                writer.write(
-                    b"POST /predict HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-                    b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
-                )
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line[:15].lower() == b"content-length:":
-                        length = int(line[15:])
-                await reader.readexactly(length)
-                latencies.append((time.perf_counter() - scheduled) * 1000)
-                if not head.startswith(b"HTTP/1.1 200"):
-                    errors += 1
-        finally:
-            writer.close()
-
-    await asyncio.gather(*(worker(i) for i in range(connections)))
-    elapsed = time.perf_counter() - start
-    return {
-        "offered_rps": rate,
-        "requests": len(latencies),
-        "achieved_rps": len(latencies) / elapsed,
-        "errors": errors,
-        "p50_ms": percentile(latencies, 50),
-        "p99_ms": percentile(latencies, 99),
-    }
-
-
 def child_load(args: argparse.Namespace) -> None:
+    """Warm-up, saturation (closed loop) then the fixed offered rate (open loop)."""
+    import loadgen  # beside this file
+    import psutil
+
     rng = random.Random(11)
     bodies = [
         json.dumps({"id": str(FIRST_ID + rng.randrange(args.customers))}).encode()
         for _ in range(1024)
     ]
+    requests = loadgen.encode_requests("/predict", bodies)
+    host = "127.0.0.1"
+    server = psutil.Process(args.server_pid)
+
+    def server_cpu_s() -> float:
+        times = server.cpu_times()
+        return float(times.user + times.system)
+
     # Warm-up at low concurrency, not measured.
-    asyncio.run(_load("127.0.0.1", args.port, bodies, WARM_UP_REQUESTS, 30, 5))
-    result = asyncio.run(
-        _load(
-            "127.0.0.1", args.port, bodies, args.http_requests, args.http_seconds, args.connections
-        )
+    loadgen.run_closed(host, args.port, requests, WARM_UP_REQUESTS, 30, 5)
+    before = server_cpu_s()
+    result = loadgen.run_closed(
+        host, args.port, requests, args.http_requests, args.http_seconds, args.connections
     )
-    result["at_rate"] = asyncio.run(
-        _load_at_rate(
-            "127.0.0.1", args.port, bodies, args.rate, args.rate_seconds, args.connections
-        )
+    middle = server_cpu_s()
+    result["at_rate"] = loadgen.run_open(
+        host, args.port, requests, args.rate, args.rate_seconds, args.connections
     )
+    after = server_cpu_s()
+    # Server CPU per request in each phase: requests arriving one at a time (open loop) cost
+    # more than back-to-back ones, which the server handles in batches per loop iteration.
+    result["server_cpu_ms_per_request"] = (middle - before) * 1000 / result["requests"]
+    rate = result["at_rate"]
+    rate["server_cpu_ms_per_request"] = (after - middle) * 1000 / rate["requests"]
     sys.stdout.write("RESULT=" + json.dumps(result) + "\n")
 
 
@@ -453,12 +377,55 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _pinning(args: argparse.Namespace) -> tuple[int | None, int | None]:
+    """CPUs for the server and the load generator: one core each when there are two."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if args.no_pin or len(cpus) < 2:
+        return None, None
+    return cpus[0], cpus[1]
+
+
+def _pin_to(cpu: int | None) -> Any:
+    if cpu is None:
+        return None
+    return lambda: os.sched_setaffinity(0, {cpu})
+
+
+def _busy_cpu_seconds() -> float:
+    """CPU seconds spent by everything on the machine so far (all cores, not idle/iowait)."""
+    import psutil
+
+    t = psutil.cpu_times()
+    return float(sum(t) - t.idle - getattr(t, "iowait", 0.0))
+
+
+def _wait_until_idle(max_cores: float, timeout_s: float) -> float:
+    """Wait until the machine uses at most `max_cores` (3 s windows); returns the last reading.
+
+    For shared machines: a run started while another heavy job holds the cores measures
+    that job. Gives up after `timeout_s` and runs anyway (the report shows the load).
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        before = _busy_cpu_seconds()
+        time.sleep(3)
+        used = (_busy_cpu_seconds() - before) / 3
+        if used <= max_cores or time.monotonic() > deadline:
+            return used
+
+
 def phase_http(env: dict[str, str], args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     import httpx
     import psutil
 
-    results = []
-    for run in range(args.runs):
+    server_cpu, load_cpu = _pinning(args)
+    if load_cpu is not None:
+        os.sched_setaffinity(0, {load_cpu})  # this parent only samples; keep it off the server
+    results: list[dict[str, Any]] = []
+    discarded: list[dict[str, Any]] = []
+    run = -1
+    while len(results) < args.runs:
+        run += 1
         port = _free_port()
         log = (workdir / f"server-{run}.log").open("w")
         server = subprocess.Popen(
@@ -466,6 +433,7 @@ def phase_http(env: dict[str, str], args: argparse.Namespace, workdir: Path) -> 
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=_pin_to(server_cpu),
         )
         try:
             deadline = time.monotonic() + 60
@@ -480,7 +448,13 @@ def phase_http(env: dict[str, str], args: argparse.Namespace, workdir: Path) -> 
                 time.sleep(0.2)
             process = psutil.Process(server.pid)
             peak_rss = process.memory_info().rss
+            if args.wait_idle is not None:
+                busy = _wait_until_idle(args.wait_idle, args.wait_idle_timeout)
+                print(f"  machine busy {busy:.2f} cores before run {run + 1}", flush=True)
+            load_avg = os.getloadavg()
             cpu_before = process.cpu_times()
+            busy_before, children_before = _busy_cpu_seconds(), _children_cpu_seconds()
+            self_before, started = _self_cpu_seconds(), time.monotonic()
             load = subprocess.Popen(
                 [
                     sys.executable,
@@ -501,32 +475,57 @@ def phase_http(env: dict[str, str], args: argparse.Namespace, workdir: Path) -> 
                     str(args.rate),
                     "--rate-seconds",
                     str(args.rate_seconds),
+                    "--server-pid",
+                    str(server.pid),
                 ],
                 env=env,
                 stdout=subprocess.PIPE,
                 text=True,
+                preexec_fn=_pin_to(load_cpu),
             )
             while load.poll() is None:
                 peak_rss = max(peak_rss, process.memory_info().rss)
                 time.sleep(0.2)
             cpu_after = process.cpu_times()
+            elapsed = time.monotonic() - started
+            server_s = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
+            ours = server_s + (_children_cpu_seconds() - children_before)
+            ours += _self_cpu_seconds() - self_before
+            other_cores = (_busy_cpu_seconds() - busy_before - ours) / elapsed
             out = load.stdout.read() if load.stdout else ""
             if load.returncode != 0:
                 raise SystemExit(f"load generator failed ({load.returncode})")
             result = _result_line(out)
             result["server_rss_mb"] = peak_rss / 2**20
-            # Server CPU per request: unlike throughput, barely affected by other work on a
-            # shared machine; 1000 / cpu_ms_per_request is the req/s one free core could serve.
-            served = WARM_UP_REQUESTS + result["requests"] + result["at_rate"]["requests"]
-            cpu_s = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
-            result["server_cpu_ms_per_request"] = cpu_s * 1000 / served
-            results.append(result)
+            # Machine load during the run: the 1-minute load average at its start, and the
+            # cores used by other processes while it ran (0 = the benchmark had the machine).
+            result["load_avg_1m"] = load_avg[0]
+            result["other_processes_cores"] = max(0.0, other_cores)
+            # A run another job disturbed is reported, not counted, while retries are left.
+            busy = args.max_other_cores is not None and other_cores > args.max_other_cores
+            retry = busy and len(discarded) < args.max_retries
+            (discarded if retry else results).append(result)
+            note = " (discarded: machine busy)" if retry else ""
+            note = " (machine busy; counted, retries used up)" if busy and not retry else note
+            print(
+                f"  http run {run + 1}{note}:"
+                f" saturation {result['rps']:.0f} req/s;"
+                f" at {args.rate:.0f} req/s p50 {result['at_rate']['p50_ms']:.2f} ms"
+                f" p99 {result['at_rate']['p99_ms']:.2f} ms;"
+                f" server CPU {result['server_cpu_ms_per_request']:.3f} ms/req saturated,"
+                f" {result['at_rate']['server_cpu_ms_per_request']:.3f} at the rate;"
+                f" load avg {load_avg[0]:.2f},"
+                f" other processes {result['other_processes_cores']:.2f} cores",
+                flush=True,
+            )
         finally:
             server.terminate()
             server.wait(timeout=30)
             log.close()
     return {
         "runs": results,
+        "discarded_runs": discarded,
+        "pinned": server_cpu is not None,
         "median_rps": statistics.median(r["rps"] for r in results),
         "median_p50_ms": statistics.median(r["p50_ms"] for r in results),
         "median_p99_ms": statistics.median(r["p99_ms"] for r in results),
@@ -534,13 +533,32 @@ def phase_http(env: dict[str, str], args: argparse.Namespace, workdir: Path) -> 
         "median_server_cpu_ms_per_request": statistics.median(
             r["server_cpu_ms_per_request"] for r in results
         ),
+        "median_rate_server_cpu_ms_per_request": statistics.median(
+            r["at_rate"]["server_cpu_ms_per_request"] for r in results
+        ),
         "median_rate_p50_ms": statistics.median(r["at_rate"]["p50_ms"] for r in results),
         "median_rate_p99_ms": statistics.median(r["at_rate"]["p99_ms"] for r in results),
         "median_rate_achieved_rps": statistics.median(
             r["at_rate"]["achieved_rps"] for r in results
         ),
+        "median_client_cpu_ms_per_request": statistics.median(
+            r["at_rate"]["client_cpu_ms_per_request"] for r in results
+        ),
+        "median_other_processes_cores": statistics.median(
+            r["other_processes_cores"] for r in results
+        ),
         "errors": sum(r["errors"] + r["at_rate"]["errors"] for r in results),
     }
+
+
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _self_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -556,9 +574,30 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000.0, help="open-loop requests/s")
     parser.add_argument("--rate-seconds", type=float, default=10.0)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument(
+        "--no-pin",
+        action="store_true",
+        help="let server and load generator share all cores (default: one core each)",
+    )
+    parser.add_argument(
+        "--wait-idle",
+        type=float,
+        metavar="CORES",
+        help="before each HTTP run, wait until the machine uses at most CORES (shared machines)",
+    )
+    parser.add_argument("--wait-idle-timeout", type=float, default=900.0, metavar="SECONDS")
+    parser.add_argument(
+        "--max-other-cores",
+        type=float,
+        metavar="CORES",
+        help="repeat an HTTP run during which other processes used more than CORES"
+        " (at most --max-retries times in all; repeated runs are listed in the report)",
+    )
+    parser.add_argument("--max-retries", type=int, default=6)
     parser.add_argument("--phases", default="cold,warm,http")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--child", choices=["warm", "load"], help=argparse.SUPPRESS)
+    parser.add_argument("--server-pid", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.child == "warm":
@@ -617,8 +656,13 @@ def main() -> None:
             )
             cpu_ms = h["median_server_cpu_ms_per_request"]
             print(
-                f"server CPU per request: {cpu_ms:.3f} ms"
-                f" (one free core: ~{1000 / cpu_ms:.0f} req/s)"
+                f"server CPU per request: {cpu_ms:.3f} ms saturated"
+                f" (one free core: ~{1000 / cpu_ms:.0f} req/s),"
+                f" {h['median_rate_server_cpu_ms_per_request']:.3f} ms at {args.rate:.0f} req/s;"
+                f" load generator {h['median_client_cpu_ms_per_request']:.3f} ms/req;"
+                f" {'server and generator pinned to one core each' if h['pinned'] else 'unpinned'};"
+                f" other processes used {h['median_other_processes_cores']:.2f} cores"
+                f" ({len(h['discarded_runs'])} disturbed runs repeated)"
             )
         report["load_avg_at_end"] = os.getloadavg()
         verdicts = []

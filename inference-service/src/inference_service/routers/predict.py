@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
-from inference_service.deps import PredictorDep, ServingDep
+from inference_service.deps import PredictorDep, get_serving
 from inference_service.explain import METHOD as EXPLANATION_METHOD
 from inference_service.predictor import Prediction
 from inference_service.schemas import (
@@ -33,16 +33,18 @@ def _response(result: Prediction, model_version: str, threshold: float) -> Predi
 
 
 @router.post("", responses=error_responses(401, 404, 413, 422, 503))
-async def predict(body: PredictRequest, serving: ServingDep) -> PredictionResponse:
+async def predict(body: PredictRequest, request: Request) -> PredictionResponse:
     """Score one customer from its served feature row."""
+    serving = get_serving(request)
     result = serving.predictor.predict(body.id, serving.request_id)
     bundle = serving.predictor.bundle
     return _response(result, bundle.model_version, bundle.threshold)
 
 
 @router.post("/batch", responses=error_responses(401, 413, 422, 503))
-async def predict_batch(body: BatchPredictRequest, serving: ServingDep) -> BatchPredictionResponse:
+async def predict_batch(body: BatchPredictRequest, request: Request) -> BatchPredictionResponse:
     """Score up to 100 customers; unknown ids are listed in `not_found`, not an error."""
+    serving = get_serving(request)
     results, missing = serving.predictor.predict_many(body.ids, serving.request_id)
     bundle = serving.predictor.bundle
     return BatchPredictionResponse(
