@@ -155,10 +155,10 @@ def main() -> int:
         archive = None
     else:
         # Built once per machine (`make run` does it too); the runs below start from it.
-        built = subprocess.run(
+        built = subprocess.run(  # its errors go straight to stderr
             [_tool("feature-pipeline"), "build-class-archive"],
             check=True,
-            capture_output=True,
+            stdout=subprocess.PIPE,
             text=True,
         )
         archive = built.stdout.strip()

@@ -137,3 +137,19 @@ def test_a_corrupt_archive_only_costs_start_up_time(tmp_path: Path) -> None:
     assert probe.returncode == 0, probe.stderr[-2000:]
     assert probe.stdout.strip().splitlines()[-1] == "499500"
     assert "shared objects file (top)" not in class_log.read_text()
+
+
+def test_an_unusable_archive_dir_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from feature_pipeline.cli import app
+
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    monkeypatch.setenv("FEATURE_PIPELINE_SPARK_CLASS_ARCHIVE_DIR", str(not_a_dir / "cache"))
+    result = CliRunner().invoke(app, ["build-class-archive"])
+    assert result.exit_code == 1
+    assert "class archive not built" in result.output
+    assert "Not a directory" in result.output

@@ -130,7 +130,7 @@ def build_class_archive_command(
     """Build this machine's JVM class-data-sharing archive (once; runs start faster with it)."""
     try:
         path = class_archive.build(SparkSettings(), force=force)
-    except RuntimeError as error:
-        typer.echo(str(error), err=True)
+    except (RuntimeError, OSError) as error:  # no java, a failed dump, an unwritable cache dir
+        typer.echo(f"class archive not built: {error}", err=True)
         raise typer.Exit(1) from error
     typer.echo(f"{path} ({path.stat().st_size / 2**20:.0f} MiB)")

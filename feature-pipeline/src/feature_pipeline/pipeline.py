@@ -241,6 +241,8 @@ def computed_once(frame: DataFrame) -> Iterator[DataFrame]:
     try:
         yield kept
     finally:
+        # PySpark has no unpersist for a checkpointed frame: its plan is a LogicalRDD over the
+        # checkpointed RDD, which holds the blocks.
         kept._jdf.logicalPlan().rdd().unpersist(False)
 
 
