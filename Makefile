@@ -6,11 +6,11 @@ SHELL := /bin/bash
 VENV      := .venv
 BIN       := $(VENV)/bin
 STAMP     := $(VENV)/.setup-stamp
-SRC_TREES := scripts/loan-generator/src scripts/testkit/src scripts/monitoring/src \
+SRC_TREES := scripts/loan-generator/src scripts/platform-testkit/src risk-monitoring/src \
              scripts/release-tool/src feature-pipeline/src model-training/src inference-service/src
-PY_TREES  := scripts feature-pipeline model-training inference-service infra/tests
+PY_TREES  := scripts e2e risk-monitoring feature-pipeline model-training inference-service infra/tests
 LOCKS     := requirements.lock requirements-checkov.lock requirements-bootstrap.lock
-PYPROJECTS := $(wildcard scripts/*/pyproject.toml) feature-pipeline/pyproject.toml \
+PYPROJECTS := $(wildcard scripts/*/pyproject.toml) risk-monitoring/pyproject.toml feature-pipeline/pyproject.toml \
               model-training/pyproject.toml inference-service/pyproject.toml
 
 # Where `make run` keeps its work (generated data, lake, store, registry, bundle).
@@ -63,7 +63,7 @@ stop: ## stop the API that `make run` left running
 
 .PHONY: e2e
 e2e: setup ## the release flow end to end on emulated AWS (moto) and a real local Postgres
-	$(BIN)/python -m pytest scripts/e2e/tests -q
+	$(BIN)/python -m pytest e2e/tests -q
 
 .PHONY: bench-generate
 bench-generate: setup ## time the full-size synthetic dataset generation
@@ -83,7 +83,7 @@ bench-api: setup ## cold start, warm handler latency, HTTP throughput and memory
 
 .PHONY: bench-monitor
 bench-monitor: setup ## a day of prediction logs (8.64 M lines) through the monitoring job
-	$(BIN)/python scripts/monitoring/benchmarks/bench_monitor.py
+	$(BIN)/python risk-monitoring/benchmarks/bench_monitor.py
 
 .PHONY: clean
 clean: ## remove run outputs and caches (keeps the virtualenvs)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Lint, type-check and test one service folder, writing a JUnit report for CodeBuild.
-#   ci/scripts/test-service.sh SERVICE_DIR     e.g. inference-service, scripts/monitoring
+#   ci/scripts/test-service.sh SERVICE_DIR     e.g. inference-service, risk-monitoring
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

@@ -1,4 +1,6 @@
-"""An independent plain-pandas implementation of FEATURES.md, written from the text of the contract.
+"""An independent plain-pandas implementation of docs/contracts/features.md.
+
+Written from the text of the contract.
 
 It shares no code with the Spark job: it parses the raw CSV itself and uses only pandas/numpy.
 """

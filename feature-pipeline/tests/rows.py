@@ -1,4 +1,4 @@
-"""Builders for hand-written raw lines (the 24-column layout of DATASET.md)."""
+"""Builders for hand-written raw lines (the 24-column layout of docs/contracts/raw-loans.md)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Test support: a real ONNX bundle trained with scikit-learn and a contract-shaped SQLite store.
 
-The bundle is built independently of model-training's code (only the BRIEF contract 5 format is
+The bundle is built independently of model-training's code (only the format of
+docs/contracts/serving-bundle.md is
 shared), so the fitted scikit-learn pipeline doubles as the reference implementation the served
 probabilities are checked against.
 """

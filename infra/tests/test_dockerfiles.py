@@ -22,7 +22,7 @@ def dockerfiles() -> list[Path]:
 
 
 def test_dockerfiles_found() -> None:
-    # Every service ships a Dockerfile (team brief); the image build pipeline needs them.
+    # Every service ships a Dockerfile (README, layout); the image build pipeline needs them.
     found = {p.parent.name for p in dockerfiles()}
     expected = {"inference-service", "model-training"}
     missing = expected - found

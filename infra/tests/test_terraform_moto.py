@@ -271,7 +271,7 @@ def test_prediction_log_subscription_and_delivery_stream(
 ) -> None:
     """Inference log group -> subscription filter -> Firehose -> features bucket (moto stores the
     configuration; it does not deliver log events to Firehose, see test_monitoring_firehose_contract
-    in scripts/monitoring for the delivered format)."""
+    in risk-monitoring for the delivered format)."""
     outputs, endpoint = applied
     stream = client("firehose", endpoint).describe_delivery_stream(
         DeliveryStreamName=outputs["prediction_log_stream_name"]
@@ -353,7 +353,7 @@ def test_monitoring_job_function_and_schedule(applied: tuple[dict[str, Any], str
     (target,) = events.list_targets_by_rule(Rule=outputs["monitoring_rule_name"])["Targets"]
     assert target["Arn"] == config["FunctionArn"]
     buckets = outputs["bucket_names"]
-    # The event the handler gets (risk_monitoring.lambda_handler; scripts/monitoring tests run it).
+    # The event the handler gets (risk_monitoring.lambda_handler; risk-monitoring tests run it).
     assert json.loads(target["Input"]) == {
         "logs": f"s3://{buckets['features']}/predictions/",
         "logs_window": "previous_day",

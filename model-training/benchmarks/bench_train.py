@@ -3,7 +3,7 @@
     python model-training/benchmarks/bench_train.py [--runs 3] [--data PATH] [--raw RAW_CSV]
 
 Without --data, a full-size raw file is generated once with `generate-loans` (default seed 42,
-36,457 customers, ~777,600 loans) and turned into FEATURES.md training rows by
+36,457 customers, ~777,600 loans) and turned into docs/contracts/features.md training rows by
 `training_rows.py` (an independent pandas implementation), cached under <repo>/var/bench/.
 Data preparation is NOT timed: it is the feature pipeline's job.
 

@@ -1,7 +1,8 @@
-"""Benchmark-only: the FEATURES.md training rows from a raw loans CSV, in plain pandas.
+"""Benchmark-only: training rows (docs/contracts/features.md) from a raw loans CSV, in pandas.
 
 The benchmark needs a full-size training set without depending on the Spark pipeline. This is an
-independent pandas implementation of FEATURES.md (as_of = the loan's own loan_date), writing the
+independent pandas implementation of docs/contracts/features.md (as_of = the loan's own
+loan_date), writing the
 contract-2 columns as one Parquet file. It is NOT used by the service.
 """
 
@@ -40,7 +41,7 @@ def training_rows(raw_csv: Path) -> pd.DataFrame:
     raw = pd.read_csv(raw_csv, usecols=RAW_COLUMNS, dtype={"flag_own_car": str})
     loan_date = pd.to_datetime(raw["loan_date"], format="%Y-%m-%d")
     birthday = pd.to_datetime(raw["birthday"], format="%Y-%m-%d", errors="coerce")
-    # The 3021-09-18 sentinel overflows datetime64[ns] -> NaT -> null, as FEATURES.md wants
+    # The 3021-09-18 sentinel overflows datetime64[ns] -> NaT -> null, as the contract wants
     # (it is later than every as_of anyway).
     job_start = pd.to_datetime(raw["job_start_date"], format="%Y-%m-%d", errors="coerce")
     frame = pd.DataFrame(

@@ -3,7 +3,8 @@
 Latent risk per customer (logit): young age, no job (null years_on_the_job) and a short tenure
 raise it; owning a car lowers it; a per-customer random effect makes lateness repeat within a
 customer, as in the real file. Every loan's status is Bernoulli(sigmoid(risk)). Features follow
-FEATURES.md (nb_previous_loans by (loan_date, loan_id) order; average over strictly earlier days).
+docs/contracts/features.md (nb_previous_loans by (loan_date, loan_id) order; average over
+strictly earlier days).
 """
 
 from __future__ import annotations

@@ -22,13 +22,13 @@ REPO = Path(__file__).resolve().parents[2]
 # In start order when suites run in parallel: the longest first.
 SUITES = [
     "infra",
-    "scripts/e2e",
+    "e2e",
     "feature-pipeline",
     "model-training",
-    "scripts/monitoring",
+    "risk-monitoring",
     "inference-service",
     "scripts/release-tool",
-    "scripts/testkit",
+    "scripts/platform-testkit",
     "scripts/loan-generator",
 ]
 

@@ -6,8 +6,8 @@ cd "$(dirname "$0")/../.."
 
 PACKAGES=(
   scripts/loan-generator
-  scripts/testkit
-  scripts/monitoring
+  scripts/platform-testkit
+  risk-monitoring
   scripts/release-tool
   feature-pipeline
   model-training

@@ -1,4 +1,6 @@
-"""Feature rules of FEATURES.md as pure DataFrame -> DataFrame transforms (no Spark actions).
+"""Feature rules (docs/contracts/features.md) as pure DataFrame -> DataFrame transforms.
+
+No Spark actions.
 
 Input to both functions: accepted loans with columns id, loan_id, loan_date, loan_amount, status,
 flag_own_car (0/1), birthday, job_start_date (see quality.accepted_loans).

@@ -37,7 +37,7 @@ __all__ = ["OnlineStoreError", "normalise", "online_table", "publish"]
 
 
 def online_table(name: str, metadata: MetaData | None = None) -> Table:
-    """Contract 3 of the team brief, under an arbitrary table name."""
+    """The table of docs/contracts/online-store.md, under an arbitrary table name."""
     return Table(
         name,
         metadata or MetaData(),

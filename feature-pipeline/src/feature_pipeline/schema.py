@@ -1,4 +1,7 @@
-"""Column layout of the raw loans file and of every output (see DATASET.md / FEATURES.md)."""
+"""Column layout of the raw loans file and of every output.
+
+Contracts: docs/contracts/raw-loans.md, features.md and online-store.md.
+"""
 
 from __future__ import annotations
 

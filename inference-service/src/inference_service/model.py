@@ -1,4 +1,4 @@
-"""The serving bundle (BRIEF contract 5): ONNX model + metadata.json, loaded once per process."""
+"""The serving bundle (docs/contracts/serving-bundle.md), loaded once per process."""
 
 from __future__ import annotations
 

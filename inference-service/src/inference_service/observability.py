@@ -1,6 +1,7 @@
 """Structured logs and CloudWatch embedded metrics.
 
-* Prediction log (BRIEF contract 6): one JSON object per line on **stdout**, consumed by the
+* Prediction log (docs/contracts/prediction-log.md): one JSON object per line on **stdout**,
+  consumed by the
   monitoring jobs. Nothing else is written to stdout except EMF metric documents, which
   CloudWatch recognises by their ``_aws`` key.
 * Application logs: JSON lines on stderr.

@@ -1,4 +1,6 @@
-"""Read-only access to the online feature store (BRIEF contract 3, table ``customer_features``).
+"""Read-only access to the online feature store (docs/contracts/online-store.md).
+
+Table ``customer_features``.
 
 SQLite file by default, PostgreSQL in AWS. Every query uses bound parameters. Database errors of
 any kind surface as :class:`StoreUnavailableError` (HTTP 503); the next request simply tries

@@ -1,4 +1,4 @@
-# The monitoring job (scripts/monitoring, `risk_monitoring.lambda_handler.handler`) as a
+# The monitoring job (risk-monitoring, `risk_monitoring.lambda_handler.handler`) as a
 # container-image Lambda in the private subnets: reads yesterday's prediction log objects and the
 # champion bundle's metadata from S3, the online store's latest as_of from PostgreSQL, writes its
 # reports to the artifacts bucket and its metrics as EMF lines on stdout (CloudWatch Logs turns

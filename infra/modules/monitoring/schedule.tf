@@ -26,7 +26,7 @@ resource "aws_cloudwatch_event_target" "runner" {
   rule      = aws_cloudwatch_event_rule.runner.name
   target_id = "monitoring-job"
   arn       = aws_lambda_function.runner.arn
-  # Contract with risk_monitoring.lambda_handler (scripts/monitoring/README.md).
+  # Contract with risk_monitoring.lambda_handler (risk-monitoring/README.md).
   input = jsonencode(local.runner_input)
 }
 

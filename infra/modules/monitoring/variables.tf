@@ -234,7 +234,7 @@ variable "log_retention_days" {
 # Monitoring job (runner) -----------------------------------------------------------------------
 
 variable "runner_image_uri" {
-  description = "Monitoring job image (scripts/monitoring/Dockerfile) in the market's ECR: <repository url>:<tag>."
+  description = "Monitoring job image (risk-monitoring/Dockerfile) in the market's ECR: <repository url>:<tag>."
   type        = string
 
   validation {

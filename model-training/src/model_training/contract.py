@@ -1,4 +1,4 @@
-"""The data contracts this service consumes and produces (see the BRIEF and FEATURES.md)."""
+"""The data contracts this service consumes and produces (docs/contracts/)."""
 
 from __future__ import annotations
 

@@ -44,5 +44,5 @@ def test_domains_and_rates_are_plausible(training: pd.DataFrame) -> None:
     assert (training["years_on_the_job"].dropna() <= training["age"].max()).all()
     assert 0.001 < training["status"].mean() < 0.5
     assert training["years_on_the_job"].isna().mean() < 0.6
-    # every loan_amount is >= 100 (DATASET.md), so is every average of them
+    # every loan_amount is >= 100 (docs/contracts/raw-loans.md), so is every average of them
     assert (training["avg_amount_loans_previous"].dropna() >= 100).all()

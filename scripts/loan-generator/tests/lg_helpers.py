@@ -1,6 +1,7 @@
 """Helpers for the loan-generator tests: run the console command, read files back with csv.
 
-The expected domains are spelled out here from DATASET.md on purpose, not imported from the
+The expected domains are spelled out here from docs/contracts/raw-loans.md on purpose, not
+imported from the
 generator, so a wrong constant in the generator cannot make its own test pass.
 """
 

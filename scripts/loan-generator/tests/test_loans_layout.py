@@ -1,4 +1,4 @@
-"""Shape, column order, textual format, domains and the consistency rules of DATASET.md."""
+"""Shape, column order, format, domains and consistency rules of docs/contracts/raw-loans.md."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The label carries the documented, learnable signal.
 
-Features are recomputed here from the CSV text with FEATURES.md's definitions (plain Python), and
+Features are recomputed here from the CSV text with the definitions of
+docs/contracts/features.md (plain Python), and
 a small logistic regression (numpy Newton steps) is trained on half of the customers and scored
 on the other half: customers never seen in training, as README.md's oracle figure assumes.
 """
@@ -26,7 +27,7 @@ FEATURES = [
 
 
 def reference_features(file: GeneratedFile) -> dict[str, dict[str, float | None]]:
-    """loan_id -> the five features with as_of = loan_date (FEATURES.md)."""
+    """loan_id -> the five features with as_of = loan_date (docs/contracts/features.md)."""
     by_customer: dict[str, list[list[str]]] = defaultdict(list)
     for row in file.rows:
         by_customer[row[COL["id"]]].append(row)

@@ -1,4 +1,4 @@
-"""Rates and distributions against the reference figures of DATASET.md (3,000 customers)."""
+"""Rates and distributions against the figures of docs/contracts/raw-loans.md (3,000 customers)."""
 
 from __future__ import annotations
 

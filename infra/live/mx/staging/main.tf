@@ -186,8 +186,8 @@ module "cicd" {
     # Build contexts as each Dockerfile documents: inference builds from its folder, training from the repo root.
     inference = { url = module.ecr.repository_urls["inference"], arn = module.ecr.repository_arns["inference"], context = "inference-service", build_context = "inference-service" }
     training  = { url = module.ecr.repository_urls["training"], arn = module.ecr.repository_arns["training"], context = "model-training", build_context = "." }
-    # The monitoring Dockerfile copies scripts/monitoring/ paths: built from the repo root.
-    monitoring = { url = module.ecr.repository_urls["monitoring"], arn = module.ecr.repository_arns["monitoring"], context = "scripts/monitoring", build_context = "." }
+    # The monitoring Dockerfile copies risk-monitoring/ paths: built from the repo root.
+    monitoring = { url = module.ecr.repository_urls["monitoring"], arn = module.ecr.repository_arns["monitoring"], context = "risk-monitoring", build_context = "." }
   }
 
   terraform_state_bucket           = var.terraform_state_bucket

@@ -1,4 +1,4 @@
-"""Text of the clean rows, in the real file's format (see DATASET.md)."""
+"""Text of the clean rows, in the real file's format (see docs/contracts/raw-loans.md)."""
 
 from __future__ import annotations
 

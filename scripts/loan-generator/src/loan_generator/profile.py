@@ -1,4 +1,4 @@
-"""A short statistical profile of a generated dataset (the figures DATASET.md quotes)."""
+"""A short statistical profile of a generated dataset (figures of docs/contracts/raw-loans.md)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 
 logit P(status = 1) = intercept + seen(x) + unseen(customer) + customer_effect
 
-* seen(x): a function of exactly the five model features of the loan (FEATURES.md, as_of = the
+* seen(x): a function of exactly the five model features of the loan
+  (docs/contracts/features.md, as_of = the
   loan's own date): younger customers, short job tenure, no car, few previous loans and large
   previous loans raise the risk.
 * unseen(customer): attributes the model never sees (income, education, family, housing,
@@ -85,7 +86,7 @@ class Risk:
 
 
 def compute_features(customers: Customers, loans: Loans) -> LoanFeatures:
-    """FEATURES.md definitions, for loans sorted by (customer, day); ties ordered by loan_id."""
+    """Contract features for loans sorted by (customer, day); ties ordered by loan_id."""
     n = loans.count
     order = np.lexsort((loans.loan_id, loans.day, loans.customer))
     cust = loans.customer[order]

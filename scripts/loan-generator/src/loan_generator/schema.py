@@ -1,4 +1,4 @@
-"""The layout and fixed domains of the real loans file (../shared/reference/DATASET.md)."""
+"""The layout and fixed domains of the real loans file (docs/contracts/raw-loans.md)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class FeatureRule(BaseModel):
-    """Invariant of one served feature (from FEATURES.md)."""
+    """Invariant of one served feature (from docs/contracts/features.md)."""
 
     model_config = ConfigDict(extra="forbid")
 

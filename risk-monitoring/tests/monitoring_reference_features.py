@@ -1,4 +1,6 @@
-"""Independent reference implementation of the online feature row (FEATURES.md), for skew tests.
+"""Independent reference implementation of the online feature row, for skew tests.
+
+Written from docs/contracts/features.md.
 
 Written from the feature contract, not from the pipeline's code: the online row of a customer
 as of T counts loans dated <= T, averages amounts of loans dated < T, and takes age and

@@ -19,7 +19,7 @@ from typing import Any
 import boto3
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "infra/modules/orchestration/templates/retraining.asl.json"
 UNSUPPORTED_BY_EMULATOR = ("glue:", "codebuild:", "codepipeline:")
 DEPLOY_STATES = {"RegisterChampion", "BuildAndDeploy"}

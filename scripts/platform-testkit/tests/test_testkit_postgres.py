@@ -39,10 +39,13 @@ def test_postgres_url_is_a_sqlalchemy_psycopg2_url_of_a_live_server(postgres_url
 @pytest.mark.skipif(os.geteuid() != 0, reason="privilege drop only happens under root")
 @pytest.mark.skipif("TEST_DATABASE_URL" in os.environ, reason="external server")
 def test_server_runs_unprivileged_when_tests_run_as_root(postgres_url: str) -> None:
-    [(backend_pid,)] = _query(postgres_url, "SELECT pg_backend_pid()")
-    backend = psutil.Process(int(str(backend_pid)))
-    assert backend.uids().real != 0
-    assert backend.uids().effective != 0
+    # The postmaster lives as long as the session; a backend process ends with its connection,
+    # so inspecting one after the query returned was a race.
+    [(data_directory,)] = _query(postgres_url, "SHOW data_directory")
+    postmaster_pid = int((Path(str(data_directory)) / "postmaster.pid").read_text().split()[0])
+    postmaster = psutil.Process(postmaster_pid)
+    assert postmaster.uids().real != 0
+    assert postmaster.uids().effective != 0
 
 
 def test_new_databases_are_empty_and_isolated_from_each_other(

@@ -1,4 +1,4 @@
-"""Data invariants of served inputs: schema, types, ranges and null rates (FEATURES.md)."""
+"""Invariants of served inputs: schema, types, ranges, null rates (docs/contracts/features.md)."""
 
 from __future__ import annotations
 
