@@ -24,8 +24,9 @@ SCANNED_SUFFIXES = frozenset({".py", ".md", ".tf", ".sh", ".yml"})
 SCANNED_NAMES = frozenset({"Dockerfile"})
 # A repository-relative `docs/...md` path, or a relative link climbing to one
 # (`../../docs/operations.md`). A package's own docs folder (`scripts/x/docs/y.md`) is not a
-# citation of the repository's documents, hence nothing path-like may precede `docs/`.
-DOC_CITATION = re.compile(r"(?<![\w./-])((?:\.\./)*docs/[\w.-]+(?:/[\w.-]+)*\.md)(?![\w-])")
+# citation of the repository's documents, hence nothing path-like may precede `docs/`. Each path
+# segment starts with a word character, so a placeholder such as `docs/...md` is no citation.
+DOC_CITATION = re.compile(r"(?<![\w./-])((?:\.\./)*docs/\w[\w.-]*(?:/\w[\w.-]*)*\.md)(?![\w-])")
 # Case-sensitive on purpose: `docs/contracts/features.md` is ours, `FEATURES.md` was not.
 OUTSIDE_REFERENCE = re.compile(
     r"DATASET\.md|FEATURES\.md|ML-TEST-SCORE\.md|shared/reference|\bBRIEF\b"
@@ -163,6 +164,7 @@ def test_the_scan_covers_the_repository(repository_scan: Scan) -> None:
         ("docs/contracts/", []),
         ('f"docs/{name}.md"', []),
         ("docs/notes.mdx", []),
+        ("every `docs/...md` path", []),
     ],
 )
 def test_citation_pattern(line: str, citations: list[str]) -> None:
