@@ -27,6 +27,7 @@ from platform_testkit.postgres import remove_stale_directories
 # The inner session records what it started so the outer test can look for leftovers.
 RECORDING_TEST = """
 import json, os, pathlib, time
+from urllib.parse import urlsplit
 import boto3, psycopg2
 
 def _record(postgres_db_url, moto_endpoint):
@@ -39,8 +40,8 @@ def _record(postgres_db_url, moto_endpoint):
     info = {
         "postmaster_pid": int((data_dir / "postmaster.pid").read_text().split()[0]),
         "base_dir": str(data_dir.parent),
-        "pg_port": int(postgres_db_url.rsplit(":", 1)[1].split("/")[0]),
-        "moto_port": int(moto_endpoint.rsplit(":", 1)[1]),
+        "pg_port": urlsplit(postgres_db_url).port,
+        "moto_port": urlsplit(moto_endpoint).port,
     }
     pathlib.Path(os.environ["INFO_FILE"]).write_text(json.dumps(info))
 """
@@ -95,7 +96,7 @@ leaked = []
 def test_a_records(postgres_db_url, moto_endpoint):
     _record(postgres_db_url, moto_endpoint)
     assert os.environ["AWS_ENDPOINT_URL"] == moto_endpoint
-    names.append(postgres_db_url.rsplit("/", 1)[1])
+    names.append(urlsplit(postgres_db_url).path)
     leaked.append(psycopg2.connect(postgres_db_url.replace("+psycopg2", "")))  # left open
 
 def test_b_forgot_moto():
@@ -106,9 +107,9 @@ def test_b_forgot_moto():
         boto3.client("s3").list_buckets()
 
 def test_c_next_database(postgres_db_url, postgres_url):
-    assert postgres_db_url.rsplit("/", 1)[1] != names[0]
+    assert urlsplit(postgres_db_url).path != names[0]
     cursor = psycopg2.connect(postgres_url.replace("+psycopg2", "")).cursor()
-    cursor.execute("SELECT count(*) FROM pg_database WHERE datname = %s", (names[0],))
+    cursor.execute("SELECT count(*) FROM pg_database WHERE datname = %s", (names[0][1:],))
     assert cursor.fetchone() == (0,), "previous test's database (with open connection) not dropped"
 
 def test_d_fails():

@@ -1,9 +1,15 @@
 """A throwaway PostgreSQL server for one test session, started from the installed binaries.
 
+It is reached the way production reaches RDS: over TCP with TLS only (a certificate from a CA
+generated for the session; a connection without TLS is rejected by pg_hba, like
+``rds.force_ssl=1``), and it has a non-superuser ``rds_master`` role with CREATEROLE and
+CREATEDB, the powers of an RDS master user, which is who runs ``db-bootstrap``.
+
 initdb and postgres refuse to run as root, so under root both run as an existing unprivileged
 account (``postgres`` if present, else ``nobody``) that owns the temporary data directory.
-The server only listens on 127.0.0.1 with trust authentication: it lives for one test session
-and holds nothing but test data.
+The server only listens on 127.0.0.1 and trusts every role over TLS (no passwords, no IAM
+tokens: it lives for one test session and holds nothing but test data), except in the
+``password_auth`` database, where the role's password is checked.
 """
 
 from __future__ import annotations
@@ -25,11 +31,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 SQLALCHEMY_SCHEME = "postgresql+psycopg2"
 SUPERUSER = "postgres"
+# Plays the RDS master user: not a superuser, but CREATEROLE and CREATEDB.
+MASTER_USER = "rds_master"
 SESSION_DATABASE = "platform_test"
+# The one database where pg_hba asks for the role's password (SCRAM) instead of trusting it.
+PASSWORD_DATABASE = "password_auth"  # noqa: S105 - a database name
+HOST = "127.0.0.1"
 TEMP_DIR_PREFIX = "platform-testkit-pg-"
 BINDIR_ENV = "TESTKIT_PG_BINDIR"
 OWNER_FILE = "owner.pid"
@@ -38,7 +49,7 @@ _STARTUP_TIMEOUT_S = 60.0
 _STOP_TIMEOUT_S = 20.0
 # Settings that trade durability for speed; the data is thrown away after the session.
 _FAST_SETTINGS = {
-    "listen_addresses": "127.0.0.1",
+    "listen_addresses": HOST,
     "fsync": "off",
     "synchronous_commit": "off",
     "full_page_writes": "off",
@@ -75,7 +86,75 @@ def to_libpq_url(url: str) -> str:
 
 
 def with_database(url: str, database: str) -> str:
+    """The same URL (credentials and query, e.g. TLS parameters, kept) naming another database."""
     return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
+
+
+def database_of(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """How to reach a server: address, who administers it, and the TLS parameters of a URL.
+
+    ``query`` carries libpq parameters every URL gets (``sslmode``, ``sslrootcert``), so a
+    test URL verifies the server exactly as a production client does.
+    """
+
+    host: str
+    port: int
+    admin_user: str
+    admin_database: str
+    master_user: str
+    query: tuple[tuple[str, str], ...] = ()
+    admin_password: str | None = field(default=None, repr=False)
+
+    @property
+    def ca_file(self) -> Path | None:
+        value = dict(self.query).get("sslrootcert")
+        return Path(value) if value else None
+
+    def url(self, user: str, database: str, password: str | None = None) -> str:
+        """SQLAlchemy URL (``postgresql+psycopg2://``) for ``user`` on ``database``."""
+        credentials = quote(user, safe="")
+        if password is not None:
+            credentials += ":" + quote(password, safe="")
+        return urlunsplit(
+            (
+                SQLALCHEMY_SCHEME,
+                f"{credentials}@{self.host}:{self.port}",
+                f"/{database}",
+                urlencode(self.query, safe="/"),
+                "",
+            )
+        )
+
+    @property
+    def admin_url(self) -> str:
+        return self.url(self.admin_user, self.admin_database, self.admin_password)
+
+    @property
+    def master_url(self) -> str:
+        """Where db-bootstrap connects (maintenance database ``postgres``)."""
+        password = self.admin_password if self.master_user == self.admin_user else None
+        return self.url(self.master_user, "postgres", password)
+
+
+def endpoint_from_url(url: str) -> Endpoint:
+    """An existing server (TEST_DATABASE_URL): its user administers it and runs db-bootstrap."""
+    parts = urlsplit(to_sqlalchemy_url(url))
+    if not parts.hostname or not parts.username:
+        raise ValueError("TEST_DATABASE_URL must name a host and a user")
+    return Endpoint(
+        host=parts.hostname,
+        port=parts.port or 5432,
+        admin_user=unquote(parts.username),
+        admin_database=parts.path.lstrip("/") or "postgres",
+        master_user=unquote(parts.username),
+        query=tuple(parse_qsl(parts.query)),
+        admin_password=unquote(parts.password) if parts.password is not None else None,
+    )
 
 
 # --- locating binaries and a user ------------------------------------------------------------
@@ -231,6 +310,16 @@ def temp_root(run_as: RunAs) -> Path:
     return Path("/tmp") if too_long or unreachable else root  # noqa: S108 - fallback only
 
 
+_HBA = f"""\
+# platform-testkit: TCP with TLS only, like RDS with rds.force_ssl=1. Roles are trusted over TLS
+# (the emulator cannot check RDS IAM tokens); {PASSWORD_DATABASE} checks the role's password.
+# TYPE    DATABASE            USER  ADDRESS        METHOD
+hostssl   {PASSWORD_DATABASE}  all   {HOST}/32   scram-sha-256
+hostssl   all                 all   {HOST}/32   trust
+hostnossl all                 all   0.0.0.0/0      reject
+"""
+
+
 @dataclass
 class PostgresServer:
     bindir: Path
@@ -253,12 +342,36 @@ class PostgresServer:
         return self.base_dir / "sock"
 
     @property
+    def tls_dir(self) -> Path:
+        return self.base_dir / "tls"
+
+    @property
+    def hba_file(self) -> Path:
+        return self.base_dir / "pg_hba.conf"
+
+    @property
     def log_file(self) -> Path:
         return self.base_dir / "server.log"
 
     @property
+    def ca_file(self) -> Path:
+        return self.tls_dir / "ca.crt"
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return Endpoint(
+            host=HOST,
+            port=self.port,
+            admin_user=SUPERUSER,
+            admin_database=SESSION_DATABASE,
+            master_user=MASTER_USER,
+            query=(("sslmode", "verify-full"), ("sslrootcert", str(self.ca_file))),
+        )
+
+    @property
     def url(self) -> str:
-        return f"{SQLALCHEMY_SCHEME}://{SUPERUSER}@127.0.0.1:{self.port}/{SESSION_DATABASE}"
+        """Superuser URL of the session database (TLS verified against the session CA)."""
+        return self.endpoint.admin_url
 
     def _chown(self, path: Path) -> None:
         if self.run_as.uid is not None and self.run_as.gid is not None:
@@ -297,6 +410,30 @@ class PostgresServer:
             ],
             timeout=120,
         )
+        self._write_tls_files()
+
+    def _write_tls_files(self) -> None:
+        from platform_testkit.tls import write_server_certificate
+
+        self.tls_dir.mkdir()
+        certificate = write_server_certificate(self.tls_dir)
+        self.hba_file.write_text(_HBA)
+        for path in (self.tls_dir, certificate.cert_file, certificate.key_file, self.hba_file):
+            self._chown(path)
+        # The CA certificate is public: any client process (other users included) may read it.
+        self.tls_dir.chmod(0o755)
+        self.ca_file.chmod(0o644)
+
+    def _settings(self) -> dict[str, str]:
+        return {
+            **_FAST_SETTINGS,
+            "hba_file": str(self.hba_file),
+            "ssl": "on",
+            "ssl_cert_file": str(self.tls_dir / "server.crt"),
+            "ssl_key_file": str(self.tls_dir / "server.key"),
+            "ssl_min_protocol_version": "TLSv1.2",
+            "password_encryption": "scram-sha-256",
+        }
 
     def start(self, attempts: int = 3) -> None:
         """Start the postmaster; retry on another port if a free port was taken meanwhile."""
@@ -324,7 +461,7 @@ class PostgresServer:
             "-k",
             str(self.socket_dir),
         ]
-        for name, value in _FAST_SETTINGS.items():
+        for name, value in self._settings().items():
             argv += ["-c", f"{name}={value}"]
         with open(self.log_file, "ab") as log:
             self.process = subprocess.Popen(
@@ -345,7 +482,8 @@ class PostgresServer:
 
         assert self.process is not None
         deadline = time.monotonic() + _STARTUP_TIMEOUT_S
-        dsn = f"host=127.0.0.1 port={self.port} user={SUPERUSER} dbname=postgres connect_timeout=2"
+        # Readiness is checked the way every client connects: TLS, server verified.
+        dsn = to_libpq_url(with_database(self.url, "postgres")) + "&connect_timeout=2"
         last_error: Exception | None = None
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -362,12 +500,20 @@ class PostgresServer:
             connection.close()
             return
         raise PostgresStartupError(
-            f"postgres did not accept connections on 127.0.0.1:{self.port} within "
+            f"postgres did not accept connections on {HOST}:{self.port} within "
             f"{_STARTUP_TIMEOUT_S}s (last error: {last_error}); log tail:\n{_tail(self.log_file)}"
         )
 
-    def create_session_database(self) -> None:
-        create_database(with_database(self.url, "postgres"), SESSION_DATABASE)
+    def create_session_objects(self) -> None:
+        """The session database and the master role (what RDS creates with the instance)."""
+        from psycopg2 import sql
+
+        admin = with_database(self.url, "postgres")
+        create_database(admin, SESSION_DATABASE)
+        execute(
+            admin,
+            sql.SQL("CREATE ROLE {} LOGIN CREATEROLE CREATEDB").format(sql.Identifier(MASTER_USER)),
+        )
 
     def stop(self) -> None:
         """Fast shutdown (SIGINT: abort transactions, close connections), then SIGKILL."""
@@ -392,7 +538,8 @@ class PostgresServer:
 
 @contextlib.contextmanager
 def running_postgres_server() -> Iterator[PostgresServer]:
-    """Start a throwaway server with an empty ``platform_test`` database; remove it after."""
+    """Start a throwaway TLS-only server with an empty ``platform_test`` database and the
+    ``rds_master`` role; stop and remove it after."""
     bindir = find_bindir()
     run_as = choose_run_as()
     root = temp_root(run_as)
@@ -403,7 +550,7 @@ def running_postgres_server() -> Iterator[PostgresServer]:
     try:
         server.initdb()
         server.start()
-        server.create_session_database()
+        server.create_session_objects()
         yield server
     finally:
         server.close()
@@ -413,17 +560,23 @@ def running_postgres_server() -> Iterator[PostgresServer]:
 # --- databases -------------------------------------------------------------------------------
 
 
-def create_database(admin_url: str, name: str) -> None:
+def execute(admin_url: str, statement: Any, params: Sequence[object] | None = None) -> None:
+    """Run one statement in autocommit mode (CREATE/DROP DATABASE cannot run in a transaction)."""
     import psycopg2
-    from psycopg2 import sql
 
     connection = psycopg2.connect(to_libpq_url(admin_url))
     try:
-        connection.autocommit = True  # CREATE DATABASE cannot run inside a transaction
+        connection.autocommit = True
         with connection.cursor() as cursor:
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            cursor.execute(statement, params)
     finally:
         connection.close()
+
+
+def create_database(admin_url: str, name: str) -> None:
+    from psycopg2 import sql
+
+    execute(admin_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def drop_database(admin_url: str, name: str) -> None:
@@ -446,6 +599,73 @@ def drop_database(admin_url: str, name: str) -> None:
             )
     finally:
         connection.close()
+
+
+# Database-level privileges a GRANT can name (aclexplode spells them this way).
+_DATABASE_PRIVILEGES = frozenset({"CONNECT", "CREATE", "TEMPORARY"})
+
+
+def copy_database(admin_url: str, source: str, name: str) -> None:
+    """Create ``name`` as a copy of ``source``: its schemas, grants and default privileges
+    (kept inside the database) plus its owner and database-level ACL (kept in pg_database,
+    which CREATE DATABASE ... TEMPLATE does not copy). ``source`` must have no connections.
+    """
+    import psycopg2
+    from psycopg2 import sql
+
+    connection = psycopg2.connect(to_libpq_url(admin_url))
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_get_userbyid(datdba), datacl IS NULL FROM pg_database "
+                "WHERE datname = %s",
+                (source,),
+            )
+            row = cursor.fetchone()
+            if row is None:
+                raise LookupError(f"database {source!r} does not exist")
+            owner, default_acl = row
+            cursor.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {} OWNER {}").format(
+                    sql.Identifier(name), sql.Identifier(source), sql.Identifier(owner)
+                )
+            )
+            if default_acl:
+                return
+            cursor.execute(
+                "SELECT CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END, "
+                "a.privilege_type FROM pg_database d, aclexplode(d.datacl) a "
+                "WHERE d.datname = %s AND a.grantee <> d.datdba",
+                (source,),
+            )
+            grants = cursor.fetchall()
+            target = sql.Identifier(name)
+            cursor.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(target))
+            for grantee, privilege in grants:
+                if privilege not in _DATABASE_PRIVILEGES:
+                    raise ValueError(f"unexpected database privilege {privilege!r}")
+                cursor.execute(
+                    sql.SQL("GRANT {} ON DATABASE {} TO {}").format(
+                        sql.SQL(privilege),
+                        target,
+                        sql.SQL("PUBLIC") if grantee is None else sql.Identifier(grantee),
+                    )
+                )
+    finally:
+        connection.close()
+
+
+def freeze_as_template(admin_url: str, name: str) -> None:
+    """Mark ``name`` as a template nobody connects to, so copying it never meets a session."""
+    from psycopg2 import sql
+
+    execute(
+        admin_url,
+        sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false").format(
+            sql.Identifier(name)
+        ),
+    )
 
 
 def unique_database_name(prefix: str = "test") -> str:
