@@ -98,7 +98,7 @@ def new_boto3_session(**kwargs: Any) -> Any:
 def _forget_default_session() -> None:
     """boto3's default session resolves credentials once and caches them: without a new one, a
     ``boto3.client(...)`` made after the switch would still sign with the previous keys."""
-    boto3 = sys.modules.get("boto3")
+    boto3: Any = sys.modules.get("boto3")
     if boto3 is not None and boto3.DEFAULT_SESSION is not None:
         boto3.DEFAULT_SESSION = new_boto3_session()
 
