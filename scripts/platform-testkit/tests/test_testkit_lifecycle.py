@@ -128,6 +128,8 @@ def full_session(tmp_path_factory: pytest.TempPathFactory) -> tuple[InnerRun, di
         directory,
         RECORDING_TEST + FULL_SESSION_TESTS,
         env={
+            # The kit's own servers are under test: no external emulator.
+            "TEST_AWS_ENDPOINT_URL": None,
             "INFO_FILE": str(info_file),
             "AWS_PROFILE": "production",
             "AWS_ENDPOINT_URL_S3": "https://s3.amazonaws.com",
@@ -185,7 +187,7 @@ def test_records_then_hangs(postgres_db_url, moto_endpoint):
     inner = subprocess.Popen(
         pytest_command(tmp_path),
         cwd=tmp_path,
-        env=inner_env({"INFO_FILE": str(info_file)}),
+        env=inner_env({"INFO_FILE": str(info_file), "TEST_AWS_ENDPOINT_URL": None}),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
