@@ -7,7 +7,6 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ def _record(postgres_db_url, moto_endpoint):
     connection.close()
     boto3.client("s3").create_bucket(Bucket="lifecycle-bucket")
     info = {
+        "session_pid": os.getpid(),
         "postmaster_pid": int((data_dir / "postmaster.pid").read_text().split()[0]),
         "base_dir": str(data_dir.parent),
         "pg_port": urlsplit(postgres_db_url).port,
@@ -54,11 +54,13 @@ def _process_gone(pid: int) -> bool:
         return True
 
 
-def _listening_ports() -> set[int]:
+def _ports_listened_on_by(pids: set[int]) -> set[int]:
+    """Listening ports of these processes (or of an owner psutil cannot name). Another job on
+    the machine may legitimately reuse a freed port: only our processes' sockets count."""
     return {
         connection.laddr.port
         for connection in psutil.net_connections(kind="inet")
-        if connection.status == psutil.CONN_LISTEN
+        if connection.status == psutil.CONN_LISTEN and connection.pid in {None, *pids}
     }
 
 
@@ -74,7 +76,7 @@ def _processes_mentioning(fragment: str) -> list[psutil.Process]:
 def _assert_nothing_left(info: dict[str, Any]) -> None:
     assert _process_gone(int(info["postmaster_pid"])), "postmaster still running"
     assert not _processes_mentioning(str(info["base_dir"])), "postgres processes left"
-    listening = _listening_ports()
+    listening = _ports_listened_on_by({int(info["session_pid"]), int(info["postmaster_pid"])})
     assert int(info["pg_port"]) not in listening
     assert int(info["moto_port"]) not in listening
 
@@ -209,5 +211,5 @@ def test_records_then_hangs(postgres_db_url, moto_endpoint):
 
     # The killed session could not delete its directory; the next session sweeps it.
     assert Path(info["base_dir"]).exists()
-    remove_stale_directories(tempfile.gettempdir())
+    remove_stale_directories(str(Path(info["base_dir"]).parent))
     assert not Path(info["base_dir"]).exists()
