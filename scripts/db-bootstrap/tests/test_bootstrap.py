@@ -8,6 +8,7 @@ import os
 from typing import Any
 
 import boto3
+import certifi
 import psycopg2
 import pytest
 from bootstrap_helpers import libpq, query, run_cli
@@ -286,14 +287,17 @@ def test_master_credentials_come_from_the_rds_managed_secret(
     verified = run_cli(
         *master_arguments(local_endpoint, arn), "--sslrootcert", str(local_endpoint.ca_file)
     )
-    default_bundle = run_cli(*master_arguments(local_endpoint, arn))
+    # Public roots (certifi) do not include the test CA: verify-full really verifies.
+    other_ca = run_cli(*master_arguments(local_endpoint, arn), "--sslrootcert", certifi.where())
+    no_ca = run_cli(*master_arguments(local_endpoint, arn))
 
     assert verified.exit_code == 0, verified.stderr
     assert "as rds_master (sslmode verify-full)" in verified.stdout
-    # certifi's public roots do not include the test CA: verify-full really verifies.
-    assert default_bundle.exit_code == 1
-    assert "certificate verify failed" in default_bundle.stderr
-    assert "m" * 30 not in verified.stdout + default_bundle.stderr
+    assert other_ca.exit_code == 1
+    assert "certificate verify failed" in other_ca.stderr
+    assert no_ca.exit_code == 1
+    assert "needs --sslrootcert" in no_ca.stderr
+    assert "m" * 30 not in verified.stdout + other_ca.stderr
 
 
 @pytest.mark.parametrize(
@@ -315,7 +319,9 @@ def test_unusable_master_secret_is_a_clear_error(
     if secret is not None:
         arn = client.create_secret(Name="master", SecretString=secret)["ARN"]
 
-    result = run_cli("--master-secret-arn", arn, "--host", "127.0.0.1", "--port", "9")
+    result = run_cli(
+        "--master-secret-arn", arn, "--host", "127.0.0.1", "--port", "9", "--sslrootcert", "ca.pem"
+    )
 
     assert result.exit_code == 1
     assert message in result.stderr

@@ -7,9 +7,12 @@ APIs only, and must skip what needs moto's admin calls.
 
 from __future__ import annotations
 
+import http.server
 import io
 import json
+import threading
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +20,18 @@ import boto3
 import pytest
 from testkit_inner_run import run_inner_pytest
 
-from platform_testkit.aws import EXTERNAL_ENDPOINT_ENV, external_endpoint
+from platform_testkit.aws import (
+    EXTERNAL_ENDPOINT_ENV,
+    LOCALSTACK_HEALTH_PATH,
+    SERVICES_ENV,
+    available_services,
+    external_endpoint,
+)
 from platform_testkit.emulator import SWEEPERS, sweep
 
 INNER_TESTS = """
 import os, sys
-import boto3
+import boto3, pytest
 
 def test_a_uses_the_external_emulator(aws_endpoint, moto_endpoint):
     assert aws_endpoint == moto_endpoint == os.environ["TEST_AWS_ENDPOINT_URL"]
@@ -44,11 +53,23 @@ def test_d_needs_iam_enforcement(aws_iam):
 
 def test_e_needs_step_functions_execution(moto_stepfunctions_execution):
     raise AssertionError("must be skipped")
+
+@pytest.mark.aws_services("s3", "glue", "ecr")
+def test_f_needs_paid_services(aws_reset):
+    raise AssertionError("must be skipped")
+
+@pytest.mark.aws_services("s3", "secretsmanager")
+def test_g_needs_offered_services(aws_reset):
+    boto3.client("s3").create_bucket(Bucket="offered")
 """
 
 
 def test_an_external_emulator_replaces_moto(tmp_path: Path, moto_endpoint: str) -> None:
-    run = run_inner_pytest(tmp_path, INNER_TESTS, env={EXTERNAL_ENDPOINT_ENV: moto_endpoint})
+    run = run_inner_pytest(
+        tmp_path,
+        INNER_TESTS,
+        env={EXTERNAL_ENDPOINT_ENV: moto_endpoint, SERVICES_ENV: "s3,secretsmanager,sts"},
+    )
 
     assert run.results == {
         "test_a_uses_the_external_emulator": "passed",
@@ -56,8 +77,57 @@ def test_an_external_emulator_replaces_moto(tmp_path: Path, moto_endpoint: str) 
         "test_c_starts_empty": "passed",
         "test_d_needs_iam_enforcement": "skipped",
         "test_e_needs_step_functions_execution": "skipped",
+        "test_f_needs_paid_services": "skipped",
+        "test_g_needs_offered_services": "passed",
     }, run.output
     assert "IAM enforcement (moto's /moto-api/reset-auth) needs the kit's own moto" in run.output
+    assert "needs ecr, glue from the AWS emulator" in run.output
+
+
+class _HealthHandler(http.server.BaseHTTPRequestHandler):
+    report = b""
+
+    def do_GET(self) -> None:  # the one request LocalStack's health probe makes
+        found = self.path == LOCALSTACK_HEALTH_PATH
+        self.send_response(200 if found else 404)
+        self.end_headers()
+        if found:
+            self.wfile.write(self.report)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def fake_localstack() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HealthHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_services_come_from_the_variable_or_localstacks_health_report(
+    fake_localstack: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _HealthHandler.report = json.dumps(
+        {
+            "edition": "community",
+            "services": {"s3": "running", "sqs": "available", "rds": "disabled"},
+        }
+    ).encode()
+    monkeypatch.delenv(SERVICES_ENV, raising=False)
+    assert available_services(fake_localstack) == {"s3", "sqs"}
+
+    monkeypatch.setenv(SERVICES_ENV, "glue, ecr")
+    assert available_services(fake_localstack) == {"glue", "ecr"}
+
+    monkeypatch.delenv(SERVICES_ENV)
+    _HealthHandler.report = b"not json"
+    assert available_services(fake_localstack) is None  # unknown: the tests run
 
 
 @pytest.mark.parametrize(

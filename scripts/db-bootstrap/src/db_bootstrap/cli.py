@@ -40,12 +40,6 @@ def parse_service_secrets(value: str) -> dict[str, str]:
     return pairs
 
 
-def _default_ca_bundle() -> str:
-    import certifi
-
-    return certifi.where()
-
-
 @app.command()
 def run(
     master_secret_arn: Annotated[
@@ -64,9 +58,8 @@ def run(
         str | None,
         typer.Option(
             envvar=_env("SSLROOTCERT"),
-            help="CA bundle verifying the server (with --master-secret-arn; always verify-full). "
-            "Default: certifi's bundle, which verifies an RDS Proxy endpoint; a DB instance "
-            "endpoint needs the RDS CA bundle.",
+            help="CA bundle that verifies the server (required with --master-secret-arn; "
+            "always verify-full). A DB instance endpoint needs the RDS CA bundle of its region.",
         ),
     ] = None,
     master_url: Annotated[
@@ -130,6 +123,12 @@ def run(
                 raise BootstrapError(
                     "--master-secret-arn needs --host (the secret holds no endpoint)"
                 )
+            if not sslrootcert:
+                raise BootstrapError(
+                    "--master-secret-arn needs --sslrootcert: the DB instance presents a "
+                    "certificate from the RDS CA (e.g. rds-ca-rsa2048-g1), so pass AWS's RDS CA "
+                    "bundle for the region; the connection is always verify-full"
+                )
             import boto3
 
             from db_bootstrap.secret_store import master_credentials
@@ -139,7 +138,7 @@ def run(
                 master_credentials(secrets_client, master_secret_arn),
                 host,
                 port,
-                sslrootcert or _default_ca_bundle(),
+                sslrootcert,
                 maintenance_database,
             )
         else:

@@ -25,6 +25,10 @@ if TYPE_CHECKING:  # moto is heavy to import; only fixtures that need it pay for
     from moto.server import ThreadedMotoServer
 
 EXTERNAL_ENDPOINT_ENV = "TEST_AWS_ENDPOINT_URL"
+SERVICES_ENV = "TEST_AWS_SERVICES"
+# LocalStack reports its services here; a state in _SERVICE_UP means the service can be used.
+LOCALSTACK_HEALTH_PATH = "/_localstack/health"
+_SERVICE_UP = frozenset({"available", "running"})
 # Hosts of real AWS endpoints: an "external emulator" there would be AWS itself.
 _REAL_AWS_SUFFIXES = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws", ".aws")
 
@@ -113,6 +117,25 @@ def external_endpoint() -> str | None:
             "emulator (e.g. http://localhost:4566)"
         )
     return value.rstrip("/")
+
+
+def available_services(endpoint: str) -> frozenset[str] | None:
+    """Services an external emulator offers: TEST_AWS_SERVICES (comma-separated) if set, else
+    what LocalStack's health endpoint reports as available or running; None if unknown."""
+    declared = os.environ.get(SERVICES_ENV, "").strip()
+    if declared:
+        return frozenset(name.strip() for name in declared.split(",") if name.strip())
+    try:
+        with urllib.request.urlopen(  # noqa: S310 - the emulator the user named
+            f"{endpoint}{LOCALSTACK_HEALTH_PATH}", timeout=5
+        ) as response:
+            report = json.loads(response.read())
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+    services = report.get("services") if isinstance(report, dict) else None
+    if not isinstance(services, dict):
+        return None
+    return frozenset(name for name, state in services.items() if state in _SERVICE_UP)
 
 
 def _post(url: str, data: bytes, content_type: str, timeout: float = 10.0) -> bytes:

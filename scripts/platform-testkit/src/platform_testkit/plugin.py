@@ -28,10 +28,35 @@ def _ci() -> bool:
     return os.environ.get("CI", "").strip().lower() == "true"
 
 
+_SERVICES = pytest.StashKey[frozenset[str] | None]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # Done at configure time, before any test module is imported, so even a boto3 client
     # created at import time sees fake credentials and the dead endpoint.
     config.stash[_SAVED_ENV] = aws.isolate_aws_environment(os.environ)
+    config.addinivalue_line(
+        "markers",
+        "aws_services(*names): AWS services (boto3 names) the test needs from the emulator; "
+        "skipped when an external emulator does not offer one (e.g. LocalStack without Pro)",
+    )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    marker = item.get_closest_marker("aws_services")
+    endpoint = _external_aws()
+    if marker is None or endpoint is None:
+        return  # the kit's moto serves every service the platform uses
+    if _SERVICES not in item.config.stash:
+        item.config.stash[_SERVICES] = aws.available_services(endpoint)
+    available = item.config.stash[_SERVICES]
+    missing = sorted(set(marker.args) - available) if available is not None else []
+    if missing:
+        pytest.skip(
+            f"needs {', '.join(missing)} from the AWS emulator, which does not offer "
+            f"{'it' if len(missing) == 1 else 'them'} ({aws.SERVICES_ENV} or the emulator's "
+            "health report); on LocalStack these are paid-tier services"
+        )
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
