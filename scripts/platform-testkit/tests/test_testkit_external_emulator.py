@@ -101,7 +101,7 @@ class _HealthHandler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def fake_localstack() -> Iterator[str]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HealthHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
