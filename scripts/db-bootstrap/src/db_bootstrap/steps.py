@@ -206,18 +206,21 @@ def _no_public_create(cursor: Cursor) -> Iterator[Step]:
     )
 
 
-def features_schema(cursor: Cursor) -> Iterator[Step]:
-    yield from _no_public_create(cursor)
-    owner = STORE_OWNER.name
-    yield Step(
-        f"allow {owner} to create tables in schema public",
-        _q("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(sql.Identifier(owner)),
+def _may_create_tables(role: str) -> Step:
+    return Step(
+        f"allow {role} to create tables in schema public",
+        _q("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(sql.Identifier(role)),
         _q(
             "SELECT NOT (has_schema_privilege(%s, 'public', 'CREATE') "
             "AND has_schema_privilege(%s, 'public', 'USAGE'))"
         ),
-        (owner, owner),
+        (role, role),
     )
+
+
+def features_schema(cursor: Cursor) -> Iterator[Step]:
+    yield from _no_public_create(cursor)
+    yield _may_create_tables(STORE_OWNER.name)
     for reader in STORE_READERS:
         yield Step(
             f"allow {reader.name} to use schema public",
@@ -315,16 +318,7 @@ FEATURES_DATABASE_STEPS: tuple[StepSource, ...] = (
 def mlflow_schema(cursor: Cursor) -> Iterator[Step]:
     """MLflow creates its own tables (alembic migrations) in schema public."""
     yield from _no_public_create(cursor)
-    owner = MLFLOW_OWNER.name
-    yield Step(
-        f"allow {owner} to create tables in schema public",
-        _q("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(sql.Identifier(owner)),
-        _q(
-            "SELECT NOT (has_schema_privilege(%s, 'public', 'CREATE') "
-            "AND has_schema_privilege(%s, 'public', 'USAGE'))"
-        ),
-        (owner, owner),
-    )
+    yield _may_create_tables(MLFLOW_OWNER.name)
 
 
 MLFLOW_DATABASE_STEPS: tuple[StepSource, ...] = (mlflow_schema,)

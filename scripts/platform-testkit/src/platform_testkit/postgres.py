@@ -560,17 +560,23 @@ def running_postgres_server() -> Iterator[PostgresServer]:
 # --- databases -------------------------------------------------------------------------------
 
 
-def execute(admin_url: str, statement: Any, params: Sequence[object] | None = None) -> None:
-    """Run one statement in autocommit mode (CREATE/DROP DATABASE cannot run in a transaction)."""
+@contextlib.contextmanager
+def _autocommit_cursor(admin_url: str) -> Iterator[Any]:
+    """A cursor in autocommit mode (CREATE/DROP DATABASE cannot run in a transaction)."""
     import psycopg2
 
     connection = psycopg2.connect(to_libpq_url(admin_url))
     try:
         connection.autocommit = True
         with connection.cursor() as cursor:
-            cursor.execute(statement, params)
+            yield cursor
     finally:
         connection.close()
+
+
+def execute(admin_url: str, statement: Any, params: Sequence[object] | None = None) -> None:
+    with _autocommit_cursor(admin_url) as cursor:
+        cursor.execute(statement, params)
 
 
 def create_database(admin_url: str, name: str) -> None:
@@ -581,24 +587,17 @@ def create_database(admin_url: str, name: str) -> None:
 
 def drop_database(admin_url: str, name: str) -> None:
     """Drop ``name`` even if a test left connections open (they are terminated first)."""
-    import psycopg2
     from psycopg2 import sql
 
-    connection = psycopg2.connect(to_libpq_url(admin_url))
-    try:
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = %s AND pid <> pg_backend_pid()",
-                (name,),
-            )
-            force = sql.SQL(" WITH (FORCE)") if connection.server_version >= 130000 else sql.SQL("")
-            cursor.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {}{}").format(sql.Identifier(name), force)
-            )
-    finally:
-        connection.close()
+    with _autocommit_cursor(admin_url) as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
+        modern = cursor.connection.server_version >= 130000
+        force = sql.SQL(" WITH (FORCE)") if modern else sql.SQL("")
+        cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {}{}").format(sql.Identifier(name), force))
 
 
 # Database-level privileges a GRANT can name (aclexplode spells them this way).
@@ -610,50 +609,43 @@ def copy_database(admin_url: str, source: str, name: str) -> None:
     (kept inside the database) plus its owner and database-level ACL (kept in pg_database,
     which CREATE DATABASE ... TEMPLATE does not copy). ``source`` must have no connections.
     """
-    import psycopg2
     from psycopg2 import sql
 
-    connection = psycopg2.connect(to_libpq_url(admin_url))
-    try:
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_get_userbyid(datdba), datacl IS NULL FROM pg_database "
-                "WHERE datname = %s",
-                (source,),
+    with _autocommit_cursor(admin_url) as cursor:
+        cursor.execute(
+            "SELECT pg_get_userbyid(datdba), datacl IS NULL FROM pg_database WHERE datname = %s",
+            (source,),
+        )
+        row = cursor.fetchone()
+        if row is None:
+            raise LookupError(f"database {source!r} does not exist")
+        owner, default_acl = row
+        cursor.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {} OWNER {}").format(
+                sql.Identifier(name), sql.Identifier(source), sql.Identifier(owner)
             )
-            row = cursor.fetchone()
-            if row is None:
-                raise LookupError(f"database {source!r} does not exist")
-            owner, default_acl = row
+        )
+        if default_acl:
+            return
+        cursor.execute(
+            "SELECT CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END, "
+            "a.privilege_type FROM pg_database d, aclexplode(d.datacl) a "
+            "WHERE d.datname = %s AND a.grantee <> d.datdba",
+            (source,),
+        )
+        grants = cursor.fetchall()
+        target = sql.Identifier(name)
+        cursor.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(target))
+        for grantee, privilege in grants:
+            if privilege not in _DATABASE_PRIVILEGES:
+                raise ValueError(f"unexpected database privilege {privilege!r}")
             cursor.execute(
-                sql.SQL("CREATE DATABASE {} TEMPLATE {} OWNER {}").format(
-                    sql.Identifier(name), sql.Identifier(source), sql.Identifier(owner)
+                sql.SQL("GRANT {} ON DATABASE {} TO {}").format(
+                    sql.SQL(privilege),
+                    target,
+                    sql.SQL("PUBLIC") if grantee is None else sql.Identifier(grantee),
                 )
             )
-            if default_acl:
-                return
-            cursor.execute(
-                "SELECT CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END, "
-                "a.privilege_type FROM pg_database d, aclexplode(d.datacl) a "
-                "WHERE d.datname = %s AND a.grantee <> d.datdba",
-                (source,),
-            )
-            grants = cursor.fetchall()
-            target = sql.Identifier(name)
-            cursor.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(target))
-            for grantee, privilege in grants:
-                if privilege not in _DATABASE_PRIVILEGES:
-                    raise ValueError(f"unexpected database privilege {privilege!r}")
-                cursor.execute(
-                    sql.SQL("GRANT {} ON DATABASE {} TO {}").format(
-                        sql.SQL(privilege),
-                        target,
-                        sql.SQL("PUBLIC") if grantee is None else sql.Identifier(grantee),
-                    )
-                )
-    finally:
-        connection.close()
 
 
 def freeze_as_template(admin_url: str, name: str) -> None:
