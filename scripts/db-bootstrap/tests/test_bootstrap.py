@@ -13,7 +13,8 @@ import psycopg2
 import pytest
 from bootstrap_helpers import libpq, query, run_cli
 
-from platform_testkit.postgres import PASSWORD_DATABASE, Endpoint, PostgresServer
+from platform_testkit.postgres import PASSWORD_DATABASE, Endpoint
+from platform_testkit.postgres_server import PostgresServer
 
 # Restated here rather than imported: the test states what the platform needs.
 ROLES = ("feature_pipeline", "inference", "monitoring", "mlflow")

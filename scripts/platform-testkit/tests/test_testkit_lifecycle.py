@@ -21,7 +21,7 @@ from testkit_inner_run import (
     write_inner_suite,
 )
 
-from platform_testkit.postgres import remove_stale_directories
+from platform_testkit.postgres_server import remove_stale_directories
 
 # The inner session records what it started so the outer test can look for leftovers.
 RECORDING_TEST = """

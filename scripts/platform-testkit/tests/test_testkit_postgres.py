@@ -14,10 +14,10 @@ from platform_testkit import plugin
 from platform_testkit.postgres import (
     Endpoint,
     PostgresUnavailableError,
-    find_bindir,
     to_libpq_url,
     to_sqlalchemy_url,
 )
+from platform_testkit.postgres_server import find_bindir
 from platform_testkit.tls import write_server_certificate
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,26 +124,19 @@ def _rds_iam_note(exists: bool, proxy_auth: ProxyAuth) -> str:
     return f"role {RDS_IAM_ROLE} does not exist (not RDS); --proxy-auth secrets does not use it"
 
 
-def bootstrap(
-    target: Target,
-    *,
-    databases: Databases | None = None,
-    proxy_auth: ProxyAuth = ProxyAuth.SECRETS,
-    service_secrets: Mapping[str, str] | None = None,
-    secrets_client: Any = None,
-    rotate_passwords: bool = False,
-    out: Output = print,
-) -> Report:
-    """Bring the server to the state docs/database-access.md describes; idempotent."""
-    names = databases or Databases()
-    secrets_by_role = dict(service_secrets or {})
-    _check_service_secrets(secrets_by_role, proxy_auth)
-    if secrets_by_role and secrets_client is None:
-        raise BootstrapError("service secrets given without a Secrets Manager client")
-    report = Report()
-
-    cluster = target.connect()
+@contextmanager
+def _connected(target: Target, database: str | None = None) -> Iterator[Any]:
+    connection = target.connect(database)
     try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def _bootstrap_cluster(
+    target: Target, names: Databases, proxy_auth: ProxyAuth, report: Report, out: Output
+) -> None:
+    with _connected(target) as cluster:
         with cluster.cursor() as cursor:
             cursor.execute(
                 "SELECT current_user, rolsuper, version() "
@@ -166,22 +160,35 @@ def bootstrap(
         )
         with cluster.cursor() as cursor:
             report.notes.append(_rds_iam_note(steps.rds_iam_exists(cursor), proxy_auth))
-    finally:
-        cluster.close()
 
+
+def bootstrap(
+    target: Target,
+    *,
+    databases: Databases | None = None,
+    proxy_auth: ProxyAuth = ProxyAuth.SECRETS,
+    service_secrets: Mapping[str, str] | None = None,
+    secrets_client: Any = None,
+    rotate_passwords: bool = False,
+    out: Output = print,
+) -> Report:
+    """Bring the server to the state docs/database-access.md describes; idempotent."""
+    names = databases or Databases()
+    secrets_by_role = dict(service_secrets or {})
+    _check_service_secrets(secrets_by_role, proxy_auth)
+    if secrets_by_role and secrets_client is None:
+        raise BootstrapError("service secrets given without a Secrets Manager client")
+    report = Report()
+
+    _bootstrap_cluster(target, names, proxy_auth, report, out)
     for database, sources in (
         (names.features, steps.FEATURES_DATABASE_STEPS),
         (names.mlflow, steps.MLFLOW_DATABASE_STEPS),
     ):
-        connection = target.connect(database)
-        try:
+        with _connected(target, database) as connection:
             _run_steps(connection, sources, report, out)
-        finally:
-            connection.close()
-
     if proxy_auth is ProxyAuth.SECRETS:
-        cluster = target.connect()
-        try:
+        with _connected(target) as cluster:
             _manage_passwords(
                 cluster,
                 target,
@@ -192,8 +199,6 @@ def bootstrap(
                 report,
                 out,
             )
-        finally:
-            cluster.close()
     else:
         report.notes.append(
             "passwords not managed: the proxy authenticates with IAM (--proxy-auth iam)"

@@ -7,7 +7,7 @@ stderr), 2 bad usage.
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -21,8 +21,8 @@ app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 ENV_PREFIX = "DB_BOOTSTRAP_"
 
 
-def _env(name: str) -> str:
-    return ENV_PREFIX + name
+def _option(variable: str, help_text: str, *flags: str) -> Any:
+    return typer.Option(*flags, envvar=ENV_PREFIX + variable, help=help_text)
 
 
 def parse_service_secrets(value: str) -> dict[str, str]:
@@ -40,72 +40,109 @@ def parse_service_secrets(value: str) -> dict[str, str]:
     return pairs
 
 
+MasterSecretArn = Annotated[
+    str | None,
+    _option(
+        "MASTER_SECRET_ARN",
+        "RDS-managed master user secret (JSON username/password). Needs --host and --sslrootcert.",
+    ),
+]
+Host = Annotated[str | None, _option("HOST", "DB instance endpoint (with --master-secret-arn).")]
+Port = Annotated[int, _option("PORT", "Database port.")]
+SslRootCert = Annotated[
+    str | None,
+    _option(
+        "SSLROOTCERT",
+        "CA bundle that verifies the server (required with --master-secret-arn; always "
+        "verify-full). A DB instance endpoint needs the RDS CA bundle of its region.",
+    ),
+]
+MasterUrl = Annotated[
+    str | None,
+    _option(
+        "MASTER_URL",
+        "Instead of the secret: a postgresql:// URL of the master user (local runs, tests); "
+        "TLS settings in its query.",
+    ),
+]
+MaintenanceDatabase = Annotated[
+    str, _option("MAINTENANCE_DATABASE", "Database the cluster-wide steps run in.")
+]
+ServiceSecrets = Annotated[
+    str,
+    _option(
+        "SERVICE_SECRETS",
+        "role=ARN,... : the secret of each service role that the RDS Proxy logs in with; its "
+        "password is generated (once), stored there and set on the role.",
+    ),
+]
+ProxyAuthOption = Annotated[
+    ProxyAuth,
+    _option(
+        "PROXY_AUTH",
+        "How the proxy logs in to the database: 'secrets' (role passwords) or 'iam' (rds_iam, "
+        "no passwords).",
+    ),
+]
+RotatePasswords = Annotated[
+    bool,
+    _option(
+        "ROTATE_PASSWORDS",
+        "Generate new passwords even for roles whose secret already holds one.",
+        "--rotate-passwords",
+    ),
+]
+FeaturesDatabase = Annotated[str, _option("FEATURES_DATABASE", "Online feature store database.")]
+MlflowDatabase = Annotated[str, _option("MLFLOW_DATABASE", "MLflow registry database.")]
+
+
+def _secrets_client() -> Any:
+    import boto3
+
+    return boto3.client("secretsmanager")
+
+
+def _master_target(
+    master_url: str | None,
+    master_secret_arn: str | None,
+    host: str | None,
+    port: int,
+    sslrootcert: str | None,
+    maintenance_database: str,
+) -> Target:
+    if master_url and master_secret_arn:
+        raise BootstrapError("give either --master-url or --master-secret-arn, not both")
+    if master_url:
+        return Target.from_url(master_url)
+    if not master_secret_arn:
+        raise BootstrapError("give --master-secret-arn with --host, or --master-url")
+    if not host:
+        raise BootstrapError("--master-secret-arn needs --host (the secret holds no endpoint)")
+    if not sslrootcert:
+        raise BootstrapError(
+            "--master-secret-arn needs --sslrootcert: the DB instance presents a certificate "
+            "from the RDS CA (e.g. rds-ca-rsa2048-g1), so pass AWS's RDS CA bundle for the "
+            "region; the connection is always verify-full"
+        )
+    from db_bootstrap.secret_store import master_credentials
+
+    credentials = master_credentials(_secrets_client(), master_secret_arn)
+    return Target.from_master_secret(credentials, host, port, sslrootcert, maintenance_database)
+
+
 @app.command()
 def run(
-    master_secret_arn: Annotated[
-        str | None,
-        typer.Option(
-            envvar=_env("MASTER_SECRET_ARN"),
-            help="RDS-managed master user secret (JSON username/password). Needs --host.",
-        ),
-    ] = None,
-    host: Annotated[
-        str | None,
-        typer.Option(envvar=_env("HOST"), help="Database endpoint (with --master-secret-arn)."),
-    ] = None,
-    port: Annotated[int, typer.Option(envvar=_env("PORT"), help="Database port.")] = 5432,
-    sslrootcert: Annotated[
-        str | None,
-        typer.Option(
-            envvar=_env("SSLROOTCERT"),
-            help="CA bundle that verifies the server (required with --master-secret-arn; "
-            "always verify-full). A DB instance endpoint needs the RDS CA bundle of its region.",
-        ),
-    ] = None,
-    master_url: Annotated[
-        str | None,
-        typer.Option(
-            envvar=_env("MASTER_URL"),
-            help="Instead of the secret: a postgresql:// URL of the master user (local runs, "
-            "tests); TLS settings in its query.",
-        ),
-    ] = None,
-    maintenance_database: Annotated[
-        str,
-        typer.Option(
-            envvar=_env("MAINTENANCE_DATABASE"), help="Database the cluster-wide steps run in."
-        ),
-    ] = MAINTENANCE_DATABASE,
-    service_secrets: Annotated[
-        str,
-        typer.Option(
-            envvar=_env("SERVICE_SECRETS"),
-            help="role=ARN,... : the secret of each service role that the RDS Proxy logs in "
-            "with; its password is generated (once), stored there and set on the role.",
-        ),
-    ] = "",
-    proxy_auth: Annotated[
-        ProxyAuth,
-        typer.Option(
-            envvar=_env("PROXY_AUTH"),
-            help="How the proxy logs in to the database: 'secrets' (role passwords) or 'iam' "
-            "(rds_iam, no passwords).",
-        ),
-    ] = ProxyAuth.SECRETS,
-    rotate_passwords: Annotated[
-        bool,
-        typer.Option(
-            "--rotate-passwords",
-            envvar=_env("ROTATE_PASSWORDS"),
-            help="Generate new passwords even for roles whose secret already holds one.",
-        ),
-    ] = False,
-    features_database: Annotated[
-        str, typer.Option(envvar=_env("FEATURES_DATABASE"), help="Online feature store database.")
-    ] = "features",
-    mlflow_database: Annotated[
-        str, typer.Option(envvar=_env("MLFLOW_DATABASE"), help="MLflow registry database.")
-    ] = "mlflow",
+    master_secret_arn: MasterSecretArn = None,
+    host: Host = None,
+    port: Port = 5432,
+    sslrootcert: SslRootCert = None,
+    master_url: MasterUrl = None,
+    maintenance_database: MaintenanceDatabase = MAINTENANCE_DATABASE,
+    service_secrets: ServiceSecrets = "",
+    proxy_auth: ProxyAuthOption = ProxyAuth.SECRETS,
+    rotate_passwords: RotatePasswords = False,
+    features_database: FeaturesDatabase = "features",
+    mlflow_database: MlflowDatabase = "mlflow",
 ) -> None:
     """Create or repair the service roles, databases, grants and role passwords (idempotent).
 
@@ -113,46 +150,15 @@ def run(
     """
     try:
         secrets_by_role = parse_service_secrets(service_secrets)
-        secrets_client = None
-        if master_url and master_secret_arn:
-            raise BootstrapError("give either --master-url or --master-secret-arn, not both")
-        if master_url:
-            target = Target.from_url(master_url)
-        elif master_secret_arn:
-            if not host:
-                raise BootstrapError(
-                    "--master-secret-arn needs --host (the secret holds no endpoint)"
-                )
-            if not sslrootcert:
-                raise BootstrapError(
-                    "--master-secret-arn needs --sslrootcert: the DB instance presents a "
-                    "certificate from the RDS CA (e.g. rds-ca-rsa2048-g1), so pass AWS's RDS CA "
-                    "bundle for the region; the connection is always verify-full"
-                )
-            import boto3
-
-            from db_bootstrap.secret_store import master_credentials
-
-            secrets_client = boto3.client("secretsmanager")
-            target = Target.from_master_secret(
-                master_credentials(secrets_client, master_secret_arn),
-                host,
-                port,
-                sslrootcert,
-                maintenance_database,
-            )
-        else:
-            raise BootstrapError("give --master-secret-arn with --host, or --master-url")
-        if secrets_by_role and secrets_client is None:
-            import boto3
-
-            secrets_client = boto3.client("secretsmanager")
+        target = _master_target(
+            master_url, master_secret_arn, host, port, sslrootcert, maintenance_database
+        )
         bootstrap(
             target,
             databases=Databases(features=features_database, mlflow=mlflow_database),
             proxy_auth=proxy_auth,
             service_secrets=secrets_by_role,
-            secrets_client=secrets_client,
+            secrets_client=_secrets_client() if secrets_by_role else None,
             rotate_passwords=rotate_passwords,
             out=lambda line: print(line, flush=True),
         )

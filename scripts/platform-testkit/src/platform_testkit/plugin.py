@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from platform_testkit import aws, postgres, roles
+from platform_testkit import aws, postgres, postgres_server, roles
 
 if TYPE_CHECKING:
     from platform_testkit.iam import IamEnforcement
@@ -174,9 +174,9 @@ def _postgres_unavailable(reason: str) -> None:
     pytest.skip(f"PostgreSQL unavailable: {reason}")
 
 
-def _start_local_server() -> Iterator[postgres.PostgresServer]:
+def _start_local_server() -> Iterator[postgres_server.PostgresServer]:
     try:
-        server_cm = postgres.running_postgres_server()
+        server_cm = postgres_server.running_postgres_server()
         server = server_cm.__enter__()
     except postgres.PostgresUnavailableError as error:
         _postgres_unavailable(str(error))
@@ -250,7 +250,7 @@ def postgres_role_url(
 
 
 @pytest.fixture
-def postgres_fresh_server() -> Iterator[postgres.PostgresServer]:
+def postgres_fresh_server() -> Iterator[postgres_server.PostgresServer]:
     """A new TLS-only server for this test alone: no service roles yet (db-bootstrap's tests)."""
     if os.environ.get("TEST_DATABASE_URL"):
         pytest.skip("needs a local server of its own; TEST_DATABASE_URL points elsewhere")
