@@ -6,7 +6,7 @@ SHELL := /bin/bash
 VENV      := .venv
 BIN       := $(VENV)/bin
 STAMP     := $(VENV)/.setup-stamp
-SRC_TREES := scripts/loan-generator/src scripts/platform-testkit/src risk-monitoring/src \
+SRC_TREES := scripts/loan-generator/src scripts/platform-testkit/src scripts/db-bootstrap/src risk-monitoring/src \
              scripts/release-tool/src feature-pipeline/src model-training/src inference-service/src
 PY_TREES  := scripts e2e risk-monitoring feature-pipeline model-training inference-service infra/tests
 LOCKS     := requirements.lock requirements-checkov.lock requirements-bootstrap.lock

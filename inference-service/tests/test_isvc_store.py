@@ -272,7 +272,9 @@ def _set_connections_allowed(admin: Any, database: str, allowed: bool) -> None:
 def test_postgres_going_away_and_coming_back(
     make_client: Any, pg_store_url: str, admin: Any
 ) -> None:
-    database = pg_store_url.rsplit("/", 1)[1]
+    from sqlalchemy.engine import make_url
+
+    database = make_url(pg_store_url).database  # the URL also carries TLS parameters
     client = make_client(feature_store_url=pg_store_url, store_connect_timeout_seconds=2)
     assert client.post("/predict", json={"id": "5008827"}).status_code == 200
 

@@ -29,6 +29,7 @@ SUITES = [
     "inference-service",
     "scripts/release-tool",
     "scripts/platform-testkit",
+    "scripts/db-bootstrap",
     "scripts/loan-generator",
 ]
 

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/../.."
 PACKAGES=(
   scripts/loan-generator
   scripts/platform-testkit
+  scripts/db-bootstrap
   risk-monitoring
   scripts/release-tool
   feature-pipeline

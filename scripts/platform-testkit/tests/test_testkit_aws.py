@@ -12,6 +12,7 @@ import botocore.exceptions
 import pytest
 
 from platform_testkit import DEAD_ENDPOINT_URL
+from platform_testkit.aws import external_endpoint, reset
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/test-role"
 
@@ -34,9 +35,14 @@ def test_without_moto_fixture_boto3_fails_fast_on_the_dead_endpoint() -> None:
 
 
 def test_moto_endpoint_is_a_loopback_server_and_is_the_configured_endpoint(
-    moto_endpoint: str,
+    moto_endpoint: str, aws_endpoint: str
 ) -> None:
-    assert moto_endpoint.startswith("http://127.0.0.1:")
+    external = external_endpoint()
+    if external is None:
+        assert moto_endpoint.startswith("http://127.0.0.1:")
+    else:
+        assert moto_endpoint == external
+    assert moto_endpoint == aws_endpoint
     assert not moto_endpoint.endswith(":9")
     assert os.environ["AWS_ENDPOINT_URL"] == moto_endpoint
 
@@ -53,13 +59,11 @@ def test_s3_round_trip_through_moto(aws_reset: str) -> None:
 
 
 def test_aws_reset_removes_resources_created_earlier(moto_endpoint: str) -> None:
-    from platform_testkit import reset_moto
-
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="left-over-bucket")
     assert s3.list_buckets()["Buckets"]
 
-    reset_moto(moto_endpoint)
+    reset(moto_endpoint, external=external_endpoint() is not None)
 
     assert s3.list_buckets()["Buckets"] == []
 

@@ -7,7 +7,6 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -22,11 +21,12 @@ from testkit_inner_run import (
     write_inner_suite,
 )
 
-from platform_testkit.postgres import remove_stale_directories
+from platform_testkit.postgres_server import remove_stale_directories
 
 # The inner session records what it started so the outer test can look for leftovers.
 RECORDING_TEST = """
 import json, os, pathlib, time
+from urllib.parse import urlsplit
 import boto3, psycopg2
 
 def _record(postgres_db_url, moto_endpoint):
@@ -37,10 +37,11 @@ def _record(postgres_db_url, moto_endpoint):
     connection.close()
     boto3.client("s3").create_bucket(Bucket="lifecycle-bucket")
     info = {
+        "session_pid": os.getpid(),
         "postmaster_pid": int((data_dir / "postmaster.pid").read_text().split()[0]),
         "base_dir": str(data_dir.parent),
-        "pg_port": int(postgres_db_url.rsplit(":", 1)[1].split("/")[0]),
-        "moto_port": int(moto_endpoint.rsplit(":", 1)[1]),
+        "pg_port": urlsplit(postgres_db_url).port,
+        "moto_port": urlsplit(moto_endpoint).port,
     }
     pathlib.Path(os.environ["INFO_FILE"]).write_text(json.dumps(info))
 """
@@ -53,11 +54,13 @@ def _process_gone(pid: int) -> bool:
         return True
 
 
-def _listening_ports() -> set[int]:
+def _ports_listened_on_by(pids: set[int]) -> set[int]:
+    """Listening ports of these processes (or of an owner psutil cannot name). Another job on
+    the machine may legitimately reuse a freed port: only our processes' sockets count."""
     return {
         connection.laddr.port
         for connection in psutil.net_connections(kind="inet")
-        if connection.status == psutil.CONN_LISTEN
+        if connection.status == psutil.CONN_LISTEN and connection.pid in {None, *pids}
     }
 
 
@@ -73,7 +76,7 @@ def _processes_mentioning(fragment: str) -> list[psutil.Process]:
 def _assert_nothing_left(info: dict[str, Any]) -> None:
     assert _process_gone(int(info["postmaster_pid"])), "postmaster still running"
     assert not _processes_mentioning(str(info["base_dir"])), "postgres processes left"
-    listening = _listening_ports()
+    listening = _ports_listened_on_by({int(info["session_pid"]), int(info["postmaster_pid"])})
     assert int(info["pg_port"]) not in listening
     assert int(info["moto_port"]) not in listening
 
@@ -95,7 +98,7 @@ leaked = []
 def test_a_records(postgres_db_url, moto_endpoint):
     _record(postgres_db_url, moto_endpoint)
     assert os.environ["AWS_ENDPOINT_URL"] == moto_endpoint
-    names.append(postgres_db_url.rsplit("/", 1)[1])
+    names.append(urlsplit(postgres_db_url).path)
     leaked.append(psycopg2.connect(postgres_db_url.replace("+psycopg2", "")))  # left open
 
 def test_b_forgot_moto():
@@ -106,9 +109,9 @@ def test_b_forgot_moto():
         boto3.client("s3").list_buckets()
 
 def test_c_next_database(postgres_db_url, postgres_url):
-    assert postgres_db_url.rsplit("/", 1)[1] != names[0]
+    assert urlsplit(postgres_db_url).path != names[0]
     cursor = psycopg2.connect(postgres_url.replace("+psycopg2", "")).cursor()
-    cursor.execute("SELECT count(*) FROM pg_database WHERE datname = %s", (names[0],))
+    cursor.execute("SELECT count(*) FROM pg_database WHERE datname = %s", (names[0][1:],))
     assert cursor.fetchone() == (0,), "previous test's database (with open connection) not dropped"
 
 def test_d_fails():
@@ -127,6 +130,8 @@ def full_session(tmp_path_factory: pytest.TempPathFactory) -> tuple[InnerRun, di
         directory,
         RECORDING_TEST + FULL_SESSION_TESTS,
         env={
+            # The kit's own servers are under test: no external emulator.
+            "TEST_AWS_ENDPOINT_URL": None,
             "INFO_FILE": str(info_file),
             "AWS_PROFILE": "production",
             "AWS_ENDPOINT_URL_S3": "https://s3.amazonaws.com",
@@ -184,7 +189,7 @@ def test_records_then_hangs(postgres_db_url, moto_endpoint):
     inner = subprocess.Popen(
         pytest_command(tmp_path),
         cwd=tmp_path,
-        env=inner_env({"INFO_FILE": str(info_file)}),
+        env=inner_env({"INFO_FILE": str(info_file), "TEST_AWS_ENDPOINT_URL": None}),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -206,5 +211,5 @@ def test_records_then_hangs(postgres_db_url, moto_endpoint):
 
     # The killed session could not delete its directory; the next session sweeps it.
     assert Path(info["base_dir"]).exists()
-    remove_stale_directories(tempfile.gettempdir())
+    remove_stale_directories(str(Path(info["base_dir"]).parent))
     assert not Path(info["base_dir"]).exists()

@@ -12,11 +12,13 @@ from testkit_inner_run import run_inner_pytest
 
 from platform_testkit import plugin
 from platform_testkit.postgres import (
+    Endpoint,
     PostgresUnavailableError,
-    find_bindir,
     to_libpq_url,
     to_sqlalchemy_url,
 )
+from platform_testkit.postgres_server import find_bindir
+from platform_testkit.tls import write_server_certificate
 
 
 def _query(url: str, statement: str) -> list[tuple[object, ...]]:
@@ -34,6 +36,58 @@ def test_postgres_url_is_a_sqlalchemy_psycopg2_url_of_a_live_server(postgres_url
     assert postgres_url.startswith("postgresql+psycopg2://")
     [(answer,)] = _query(postgres_url, "SELECT 6 * 7")
     assert answer == 42
+
+
+@pytest.fixture
+def local_server(postgres_endpoint: Endpoint) -> Endpoint:
+    if "TEST_DATABASE_URL" in os.environ:
+        pytest.skip("TLS set-up of the kit's own server; TEST_DATABASE_URL points elsewhere")
+    return postgres_endpoint
+
+
+def _connect_kwargs(endpoint: Endpoint, **overrides: object) -> dict[str, object]:
+    return {
+        "host": endpoint.host,
+        "port": endpoint.port,
+        "user": "postgres",
+        "dbname": "postgres",
+        "connect_timeout": 5,
+        **overrides,
+    }
+
+
+def test_connections_without_tls_are_refused(local_server: Endpoint) -> None:
+    with pytest.raises(psycopg2.OperationalError, match="no encryption"):
+        psycopg2.connect(**_connect_kwargs(local_server, sslmode="disable"))
+
+
+def test_server_is_verified_against_the_session_ca_under_both_names(
+    local_server: Endpoint, postgres_ca_file: Path
+) -> None:
+    for host in ("127.0.0.1", "localhost"):
+        connection = psycopg2.connect(
+            **_connect_kwargs(
+                local_server, host=host, sslmode="verify-full", sslrootcert=str(postgres_ca_file)
+            )
+        )
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+                ssl, version = cursor.fetchone()
+        finally:
+            connection.close()
+        assert ssl is True
+        assert version in {"TLSv1.2", "TLSv1.3"}
+
+
+def test_a_client_trusting_another_ca_refuses_the_server(
+    local_server: Endpoint, tmp_path: Path
+) -> None:
+    other_ca = write_server_certificate(tmp_path).ca_file
+    with pytest.raises(psycopg2.OperationalError, match="certificate verify failed"):
+        psycopg2.connect(
+            **_connect_kwargs(local_server, sslmode="verify-full", sslrootcert=str(other_ca))
+        )
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="privilege drop only happens under root")
@@ -130,9 +184,13 @@ def test_test_database_url_is_used_instead_of_starting_a_server(
     run = run_inner_pytest(
         tmp_path,
         f"""
+        from urllib.parse import urlsplit
+
         def test_uses_it(postgres_url, postgres_db_url):
             assert postgres_url == {to_sqlalchemy_url(external)!r}
-            assert postgres_db_url.startswith(postgres_url.rsplit("/", 1)[0] + "/test_")
+            server, database = urlsplit(postgres_url), urlsplit(postgres_db_url)
+            assert (database.netloc, database.query) == (server.netloc, server.query)
+            assert database.path.startswith("/test_")
         """,
         # A bogus binary dir proves no local server is attempted.
         env={"TEST_DATABASE_URL": external, "TESTKIT_PG_BINDIR": str(tmp_path / "none")},

@@ -1,8 +1,11 @@
-"""AWS isolation for tests: fake credentials, a dead default endpoint and a moto server.
+"""AWS isolation for tests: fake credentials, a dead default endpoint and an emulator.
 
 Everything in the platform talks to AWS through boto3 with the endpoint taken from the standard
 ``AWS_ENDPOINT_URL`` variable, so controlling that variable (and removing every way boto3 could
 find real credentials or bypass the endpoint) is enough to keep tests off real AWS.
+
+The emulator is a moto server the session starts in-process, or, when ``TEST_AWS_ENDPOINT_URL``
+is set, an emulator that is already running (LocalStack, a moto server started by hand, ...).
 """
 
 from __future__ import annotations
@@ -16,9 +19,18 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:  # moto is heavy to import; only fixtures that need it pay for it.
     from moto.server import ThreadedMotoServer
+
+EXTERNAL_ENDPOINT_ENV = "TEST_AWS_ENDPOINT_URL"
+SERVICES_ENV = "TEST_AWS_SERVICES"
+# LocalStack reports its services here; a state in _SERVICE_UP means the service can be used.
+LOCALSTACK_HEALTH_PATH = "/_localstack/health"
+_SERVICE_UP = frozenset({"available", "running"})
+# Hosts of real AWS endpoints: an "external emulator" there would be AWS itself.
+_REAL_AWS_SUFFIXES = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws", ".aws")
 
 # Port 9 is the "discard" service, which nothing here runs: connections are refused at once,
 # so a test that forgot to request the moto fixture fails immediately instead of reaching AWS.
@@ -87,14 +99,69 @@ def restore_environment(
             environ[name] = value
 
 
-def _post_json(url: str, payload: object | None = None, timeout: float = 10.0) -> bytes:
-    data = b"" if payload is None else json.dumps(payload).encode("utf-8")
-    request = urllib.request.Request(  # noqa: S310 - URL is our own loopback moto server
-        url, data=data, method="POST", headers={"Content-Type": "application/json"}
+def external_endpoint() -> str | None:
+    """The already-running emulator named by TEST_AWS_ENDPOINT_URL, or None (start moto).
+
+    Refuses real AWS hosts: the variable is for emulators only.
+    """
+    value = os.environ.get(EXTERNAL_ENDPOINT_ENV, "").strip()
+    if not value:
+        return None
+    parts = urlsplit(value)
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https") or not host:
+        raise ValueError(f"{EXTERNAL_ENDPOINT_ENV}={value!r} is not an http(s) URL")
+    if host.endswith(_REAL_AWS_SUFFIXES) or host in {"amazonaws.com", "api.aws"}:
+        raise ValueError(
+            f"{EXTERNAL_ENDPOINT_ENV}={value!r} names a real AWS endpoint; it must name an "
+            "emulator (e.g. http://localhost:4566)"
+        )
+    return value.rstrip("/")
+
+
+def available_services(endpoint: str) -> frozenset[str] | None:
+    """Services an external emulator offers: TEST_AWS_SERVICES (comma-separated) if set, else
+    what LocalStack's health endpoint reports as available or running; None if unknown."""
+    declared = os.environ.get(SERVICES_ENV, "").strip()
+    if declared:
+        return frozenset(name.strip() for name in declared.split(",") if name.strip())
+    try:
+        with urllib.request.urlopen(  # noqa: S310 - the emulator the user named
+            f"{endpoint}{LOCALSTACK_HEALTH_PATH}", timeout=5
+        ) as response:
+            report = json.loads(response.read())
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+    services = report.get("services") if isinstance(report, dict) else None
+    if not isinstance(services, dict):
+        return None
+    return frozenset(name for name, state in services.items() if state in _SERVICE_UP)
+
+
+def _post(url: str, data: bytes, content_type: str, timeout: float = 10.0) -> bytes:
+    request = urllib.request.Request(  # noqa: S310 - URL is our own moto server
+        url, data=data, method="POST", headers={"Content-Type": content_type}
     )
     with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
         body: bytes = response.read()
         return body
+
+
+def _post_json(url: str, payload: object | None = None, timeout: float = 10.0) -> bytes:
+    data = b"" if payload is None else json.dumps(payload).encode("utf-8")
+    return _post(url, data, "application/json", timeout)
+
+
+def set_iam_enforcement(endpoint: str, enabled: bool) -> None:
+    """Switch the moto server's IAM checks on (from its next request) or off.
+
+    moto checks a request's signature and the caller's policies once it has served
+    ``INITIAL_NO_AUTH_ACTION_COUNT`` requests; ``POST /moto-api/reset-auth`` sets that count
+    and restarts the counter, so 0 means "enforce now" and infinity "never". The setting is
+    global to the server (a module variable in moto), like everything else it holds.
+    """
+    # text/plain: moto reads the raw body, which werkzeug leaves empty for form-encoded posts.
+    _post(f"{endpoint}/moto-api/reset-auth", b"0" if enabled else b"inf", "text/plain")
 
 
 def reset_moto(endpoint: str) -> None:
@@ -103,6 +170,17 @@ def reset_moto(endpoint: str) -> None:
     moto's runtime config (e.g. Step Functions execution) is not part of the reset.
     """
     _post_json(f"{endpoint}/moto-api/reset")
+
+
+def reset(endpoint: str, *, external: bool) -> None:
+    """Empty the emulator: moto's reset call, or for an external emulator a sweep through the
+    public APIs (:mod:`platform_testkit.emulator`)."""
+    if external:
+        from platform_testkit.emulator import sweep
+
+        sweep(endpoint)
+    else:
+        reset_moto(endpoint)
 
 
 def set_stepfunctions_execution(endpoint: str, enabled: bool = True) -> None:
@@ -164,9 +242,13 @@ def running_moto_server(startup_timeout: float = 30.0) -> Iterator[str]:
 
     Yields the endpoint URL. In-process (a thread) rather than a subprocess: no port race,
     no orphan process if the test run is killed, and it starts in well under a second.
+    IAM is not enforced until :func:`set_iam_enforcement` switches it on.
     """
     from moto.server import ThreadedMotoServer
 
+    from platform_testkit.moto_iam import evaluate_unknown_resources_by_action
+
+    evaluate_unknown_resources_by_action()
     # werkzeug logs every request at INFO, which floods pytest's captured-log sections.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server: ThreadedMotoServer = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -175,6 +257,8 @@ def running_moto_server(startup_timeout: float = 30.0) -> Iterator[str]:
         host, port = server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
         _wait_until_serving(endpoint, startup_timeout)
+        # Off whatever INITIAL_NO_AUTH_ACTION_COUNT the environment had when moto was imported.
+        set_iam_enforcement(endpoint, enabled=False)
         # Service integrations run by moto's Step Functions interpreter (sns:publish, ...) call
         # back into "the" moto server at localhost:$MOTO_PORT: make that this one.
         with _environment_variable("MOTO_PORT", str(port)):

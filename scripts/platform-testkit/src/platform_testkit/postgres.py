@@ -1,53 +1,28 @@
-"""A throwaway PostgreSQL server for one test session, started from the installed binaries.
+"""PostgreSQL as the tests reach it: URLs with TLS parameters, server endpoints, databases.
 
-initdb and postgres refuse to run as root, so under root both run as an existing unprivileged
-account (``postgres`` if present, else ``nobody``) that owns the temporary data directory.
-The server only listens on 127.0.0.1 with trust authentication: it lives for one test session
-and holds nothing but test data.
+The server itself (started per session, TLS only) is in :mod:`platform_testkit.postgres_server`.
+It has a non-superuser ``rds_master`` role with CREATEROLE and CREATEDB, the powers of an RDS
+master user, which is who runs ``db-bootstrap``.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
-import glob
-import os
-import pwd
-import shutil
-import signal
-import socket
-import stat
-import subprocess
-import tempfile
-import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 SQLALCHEMY_SCHEME = "postgresql+psycopg2"
 SUPERUSER = "postgres"
+# Plays the RDS master user: not a superuser, but CREATEROLE and CREATEDB.
+MASTER_USER = "rds_master"
 SESSION_DATABASE = "platform_test"
-TEMP_DIR_PREFIX = "platform-testkit-pg-"
-BINDIR_ENV = "TESTKIT_PG_BINDIR"
-OWNER_FILE = "owner.pid"
-_UNPRIVILEGED_CANDIDATES = ("postgres", "nobody")
-_STARTUP_TIMEOUT_S = 60.0
-_STOP_TIMEOUT_S = 20.0
-# Settings that trade durability for speed; the data is thrown away after the session.
-_FAST_SETTINGS = {
-    "listen_addresses": "127.0.0.1",
-    "fsync": "off",
-    "synchronous_commit": "off",
-    "full_page_writes": "off",
-    "max_connections": "100",
-    "shared_buffers": "32MB",
-    "max_wal_size": "256MB",
-    "log_min_messages": "warning",
-    "max_locks_per_transaction": "128",
-}
+# The one database where pg_hba asks for the role's password (SCRAM) instead of trusting it.
+PASSWORD_DATABASE = "password_auth"  # noqa: S105 - a database name
+HOST = "127.0.0.1"
 
 
 class PostgresUnavailableError(RuntimeError):
@@ -75,377 +50,178 @@ def to_libpq_url(url: str) -> str:
 
 
 def with_database(url: str, database: str) -> str:
+    """The same URL (credentials and query, e.g. TLS parameters, kept) naming another database."""
     return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
 
 
-# --- locating binaries and a user ------------------------------------------------------------
-
-
-def _has_server_binaries(bindir: Path) -> bool:
-    return all((bindir / tool).is_file() for tool in ("initdb", "postgres"))
-
-
-def find_bindir() -> Path:
-    """Directory with initdb/postgres: $TESTKIT_PG_BINDIR, pg_config, Debian layout, PATH."""
-    override = os.environ.get(BINDIR_ENV)
-    if override:
-        if _has_server_binaries(Path(override)):
-            return Path(override)
-        raise PostgresUnavailableError(f"{BINDIR_ENV}={override} has no initdb/postgres binaries")
-
-    candidates: list[Path] = []
-    pg_config = shutil.which("pg_config")
-    if pg_config:
-        with contextlib.suppress(OSError, subprocess.SubprocessError):
-            result = subprocess.run(
-                [pg_config, "--bindir"], capture_output=True, text=True, timeout=10, check=True
-            )
-            candidates.append(Path(result.stdout.strip()))
-
-    def major_version(path: str) -> int:
-        name = Path(path).parent.name
-        return int(name) if name.isdigit() else -1
-
-    debian_dirs = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=major_version, reverse=True)
-    candidates.extend(Path(d) for d in debian_dirs)
-    initdb_on_path = shutil.which("initdb")
-    if initdb_on_path:
-        candidates.append(Path(initdb_on_path).parent)
-
-    for candidate in candidates:
-        if _has_server_binaries(candidate):
-            return candidate
-    raise PostgresUnavailableError(
-        "PostgreSQL server binaries (initdb, postgres) not found: looked at pg_config --bindir, "
-        f"/usr/lib/postgresql/*/bin and PATH. Install PostgreSQL, set {BINDIR_ENV}, or set "
-        "TEST_DATABASE_URL to an existing server."
-    )
+def database_of(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
 
 
 @dataclass(frozen=True)
-class RunAs:
-    """Who runs initdb/postgres. ``None`` fields mean 'the current user'."""
+class Endpoint:
+    """How to reach a server: address, who administers it, and the TLS parameters of a URL.
 
-    name: str
-    uid: int | None = None
-    gid: int | None = None
+    ``query`` carries libpq parameters every URL gets (``sslmode``, ``sslrootcert``), so a
+    test URL verifies the server exactly as a production client does.
+    """
 
-    def command(self, argv: Sequence[str]) -> list[str]:
-        # setpriv also arms a parent-death signal: if the test process is killed outright
-        # (SIGKILL, OOM) the postmaster gets SIGINT (fast shutdown) instead of being orphaned.
-        setpriv = shutil.which("setpriv")
-        if setpriv is None:
-            return list(argv)
-        prefix = [setpriv, "--pdeathsig", "INT"]
-        if self.uid is not None:
-            prefix += [f"--reuid={self.uid}", f"--regid={self.gid}", "--clear-groups"]
-        return [*prefix, "--", *argv]
+    host: str
+    port: int
+    admin_user: str
+    admin_database: str
+    master_user: str
+    query: tuple[tuple[str, str], ...] = ()
+    admin_password: str | None = field(default=None, repr=False)
 
-    def popen_credentials(self) -> dict[str, Any]:
-        """Fallback privilege drop when setpriv is missing (applied by subprocess itself)."""
-        if self.uid is None or self.gid is None or shutil.which("setpriv"):
-            return {}
-        return {"user": self.uid, "group": self.gid, "extra_groups": []}
+    @property
+    def ca_file(self) -> Path | None:
+        value = dict(self.query).get("sslrootcert")
+        return Path(value) if value else None
+
+    def url(self, user: str, database: str, password: str | None = None) -> str:
+        """SQLAlchemy URL (``postgresql+psycopg2://``) for ``user`` on ``database``."""
+        credentials = quote(user, safe="")
+        if password is not None:
+            credentials += ":" + quote(password, safe="")
+        return urlunsplit(
+            (
+                SQLALCHEMY_SCHEME,
+                f"{credentials}@{self.host}:{self.port}",
+                f"/{database}",
+                urlencode(self.query, safe="/"),
+                "",
+            )
+        )
+
+    @property
+    def admin_url(self) -> str:
+        return self.url(self.admin_user, self.admin_database, self.admin_password)
+
+    @property
+    def master_url(self) -> str:
+        """Where db-bootstrap connects (maintenance database ``postgres``)."""
+        password = self.admin_password if self.master_user == self.admin_user else None
+        return self.url(self.master_user, "postgres", password)
 
 
-def choose_run_as() -> RunAs:
-    if os.geteuid() != 0:
-        return RunAs(name=pwd.getpwuid(os.geteuid()).pw_name)
-    for name in _UNPRIVILEGED_CANDIDATES:
-        try:
-            entry = pwd.getpwnam(name)
-        except KeyError:
-            continue
-        if entry.pw_uid != 0:
-            return RunAs(name=name, uid=entry.pw_uid, gid=entry.pw_gid)
-    raise PostgresUnavailableError(
-        "running as root and none of the unprivileged users "
-        f"{', '.join(_UNPRIVILEGED_CANDIDATES)} exists to run PostgreSQL as "
-        "(create one, e.g. `useradd --system --no-create-home postgres`)"
+def endpoint_from_url(url: str) -> Endpoint:
+    """An existing server (TEST_DATABASE_URL): its user administers it and runs db-bootstrap."""
+    parts = urlsplit(to_sqlalchemy_url(url))
+    if not parts.hostname or not parts.username:
+        raise ValueError("TEST_DATABASE_URL must name a host and a user")
+    return Endpoint(
+        host=parts.hostname,
+        port=parts.port or 5432,
+        admin_user=unquote(parts.username),
+        admin_database=parts.path.lstrip("/") or "postgres",
+        master_user=unquote(parts.username),
+        query=tuple(parse_qsl(parts.query)),
+        admin_password=unquote(parts.password) if parts.password is not None else None,
     )
-
-
-# --- the server ------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    try:
-        content = path.read_text(errors="replace").splitlines()
-    except OSError:
-        return "(no server log)"
-    return "\n".join(content[-lines:]) or "(server log empty)"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _recorded_pid_alive(pid_file: Path) -> bool:
-    try:
-        return _pid_alive(int(pid_file.read_text().split()[0]))
-    except (OSError, ValueError, IndexError):
-        return False
-
-
-def remove_stale_directories(temp_root: str | None = None) -> None:
-    """Delete data dirs left by earlier sessions that were killed before cleaning up.
-
-    A directory is stale only when the test process that created it (``owner.pid``) and its
-    postmaster are both gone, so servers of concurrent sessions are never touched.
-    """
-    root = Path(temp_root or tempfile.gettempdir())
-    for directory in root.glob(f"{TEMP_DIR_PREFIX}*"):
-        owner_file = directory / OWNER_FILE
-        if not owner_file.exists() or _recorded_pid_alive(owner_file):
-            continue
-        if _recorded_pid_alive(directory / "data" / "postmaster.pid"):
-            continue
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-def _world_traversable(directory: Path) -> bool:
-    return all(part.stat().st_mode & stat.S_IXOTH for part in [directory, *directory.parents])
-
-
-def temp_root(run_as: RunAs) -> Path:
-    """Where to put the server's directory: $TMPDIR unless the server user cannot reach it.
-
-    The unix socket path must also stay under the ~107-byte limit of sockaddr_un.
-    """
-    root = Path(tempfile.gettempdir()).resolve()
-    too_long = len(str(root)) > 60
-    unreachable = run_as.uid is not None and not _world_traversable(root)
-    return Path("/tmp") if too_long or unreachable else root  # noqa: S108 - fallback only
-
-
-@dataclass
-class PostgresServer:
-    bindir: Path
-    run_as: RunAs
-    root: Path
-    base_dir: Path = field(init=False)
-    port: int = field(init=False, default=0)
-    process: subprocess.Popen[bytes] | None = field(init=False, default=None)
-
-    def __post_init__(self) -> None:
-        self.base_dir = Path(tempfile.mkdtemp(prefix=TEMP_DIR_PREFIX, dir=self.root))
-        (self.base_dir / OWNER_FILE).write_text(f"{os.getpid()}\n")
-
-    @property
-    def data_dir(self) -> Path:
-        return self.base_dir / "data"
-
-    @property
-    def socket_dir(self) -> Path:
-        return self.base_dir / "sock"
-
-    @property
-    def log_file(self) -> Path:
-        return self.base_dir / "server.log"
-
-    @property
-    def url(self) -> str:
-        return f"{SQLALCHEMY_SCHEME}://{SUPERUSER}@127.0.0.1:{self.port}/{SESSION_DATABASE}"
-
-    def _chown(self, path: Path) -> None:
-        if self.run_as.uid is not None and self.run_as.gid is not None:
-            os.chown(path, self.run_as.uid, self.run_as.gid)
-
-    def _run(self, argv: Sequence[str], timeout: float) -> None:
-        result = subprocess.run(
-            self.run_as.command(argv),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-            cwd=self.base_dir,  # the server user may not be able to enter our cwd
-            **self.run_as.popen_credentials(),
-        )
-        if result.returncode != 0:
-            raise PostgresStartupError(
-                f"{' '.join(argv)} failed with exit code {result.returncode}:\n"
-                f"{result.stdout}\n{result.stderr}"
-            )
-
-    def initdb(self) -> None:
-        self._chown(self.base_dir)
-        self.socket_dir.mkdir()
-        self._chown(self.socket_dir)
-        self._run(
-            [
-                str(self.bindir / "initdb"),
-                f"--pgdata={self.data_dir}",
-                f"--username={SUPERUSER}",
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--locale=C",
-                "--no-sync",
-                "--no-instructions",
-            ],
-            timeout=120,
-        )
-
-    def start(self, attempts: int = 3) -> None:
-        """Start the postmaster; retry on another port if a free port was taken meanwhile."""
-        last_error: PostgresStartupError | None = None
-        for _ in range(attempts):
-            self.port = _free_port()
-            try:
-                self._start_once()
-                return
-            except PostgresStartupError as error:
-                last_error = error
-                self.stop()
-                if "could not bind" not in str(error) and "in use" not in str(error):
-                    raise
-        assert last_error is not None
-        raise last_error
-
-    def _start_once(self) -> None:
-        argv = [
-            str(self.bindir / "postgres"),
-            "-D",
-            str(self.data_dir),
-            "-p",
-            str(self.port),
-            "-k",
-            str(self.socket_dir),
-        ]
-        for name, value in _FAST_SETTINGS.items():
-            argv += ["-c", f"{name}={value}"]
-        with open(self.log_file, "ab") as log:
-            self.process = subprocess.Popen(
-                self.run_as.command(argv),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=self.base_dir,
-                # Own process group: a Ctrl-C in the terminal reaches pytest, which then stops
-                # the server in order, instead of killing the server under a running test.
-                start_new_session=True,
-                **self.run_as.popen_credentials(),
-            )
-        self._wait_until_ready()
-
-    def _wait_until_ready(self) -> None:
-        import psycopg2
-
-        assert self.process is not None
-        deadline = time.monotonic() + _STARTUP_TIMEOUT_S
-        dsn = f"host=127.0.0.1 port={self.port} user={SUPERUSER} dbname=postgres connect_timeout=2"
-        last_error: Exception | None = None
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise PostgresStartupError(
-                    f"postgres exited with code {self.process.returncode} during startup; "
-                    f"log tail ({self.log_file}):\n{_tail(self.log_file)}"
-                )
-            try:
-                connection = psycopg2.connect(dsn)
-            except psycopg2.OperationalError as error:
-                last_error = error
-                time.sleep(0.05)
-                continue
-            connection.close()
-            return
-        raise PostgresStartupError(
-            f"postgres did not accept connections on 127.0.0.1:{self.port} within "
-            f"{_STARTUP_TIMEOUT_S}s (last error: {last_error}); log tail:\n{_tail(self.log_file)}"
-        )
-
-    def create_session_database(self) -> None:
-        create_database(with_database(self.url, "postgres"), SESSION_DATABASE)
-
-    def stop(self) -> None:
-        """Fast shutdown (SIGINT: abort transactions, close connections), then SIGKILL."""
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        # The postmaster may run under another uid; as root (or as that same user) we may
-        # signal it. setpriv exec()s into postgres, so the pid is the postmaster's.
-        with contextlib.suppress(ProcessLookupError):
-            process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=_STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=_STOP_TIMEOUT_S)
-
-    def close(self) -> None:
-        self.stop()
-        shutil.rmtree(self.base_dir, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def running_postgres_server() -> Iterator[PostgresServer]:
-    """Start a throwaway server with an empty ``platform_test`` database; remove it after."""
-    bindir = find_bindir()
-    run_as = choose_run_as()
-    root = temp_root(run_as)
-    remove_stale_directories(str(root))
-    server = PostgresServer(bindir=bindir, run_as=run_as, root=root)
-    # Backstop for exits that skip fixture teardown (e.g. a second Ctrl-C, sys.exit in a hook).
-    atexit.register(server.close)
-    try:
-        server.initdb()
-        server.start()
-        server.create_session_database()
-        yield server
-    finally:
-        server.close()
-        atexit.unregister(server.close)
 
 
 # --- databases -------------------------------------------------------------------------------
 
 
-def create_database(admin_url: str, name: str) -> None:
+@contextlib.contextmanager
+def _autocommit_cursor(admin_url: str) -> Iterator[Any]:
+    """A cursor in autocommit mode (CREATE/DROP DATABASE cannot run in a transaction)."""
     import psycopg2
-    from psycopg2 import sql
-
-    connection = psycopg2.connect(to_libpq_url(admin_url))
-    try:
-        connection.autocommit = True  # CREATE DATABASE cannot run inside a transaction
-        with connection.cursor() as cursor:
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    finally:
-        connection.close()
-
-
-def drop_database(admin_url: str, name: str) -> None:
-    """Drop ``name`` even if a test left connections open (they are terminated first)."""
-    import psycopg2
-    from psycopg2 import sql
 
     connection = psycopg2.connect(to_libpq_url(admin_url))
     try:
         connection.autocommit = True
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = %s AND pid <> pg_backend_pid()",
-                (name,),
-            )
-            force = sql.SQL(" WITH (FORCE)") if connection.server_version >= 130000 else sql.SQL("")
-            cursor.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {}{}").format(sql.Identifier(name), force)
-            )
+            yield cursor
     finally:
         connection.close()
+
+
+def execute(admin_url: str, statement: Any, params: Sequence[object] | None = None) -> None:
+    with _autocommit_cursor(admin_url) as cursor:
+        cursor.execute(statement, params)
+
+
+def create_database(admin_url: str, name: str) -> None:
+    from psycopg2 import sql
+
+    execute(admin_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    """Drop ``name`` even if a test left connections open (they are terminated first)."""
+    from psycopg2 import sql
+
+    with _autocommit_cursor(admin_url) as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
+        modern = cursor.connection.server_version >= 130000
+        force = sql.SQL(" WITH (FORCE)") if modern else sql.SQL("")
+        cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {}{}").format(sql.Identifier(name), force))
+
+
+# Database-level privileges a GRANT can name (aclexplode spells them this way).
+_DATABASE_PRIVILEGES = frozenset({"CONNECT", "CREATE", "TEMPORARY"})
+
+
+def copy_database(admin_url: str, source: str, name: str) -> None:
+    """Create ``name`` as a copy of ``source``: its schemas, grants and default privileges
+    (kept inside the database) plus its owner and database-level ACL (kept in pg_database,
+    which CREATE DATABASE ... TEMPLATE does not copy). ``source`` must have no connections.
+    """
+    from psycopg2 import sql
+
+    with _autocommit_cursor(admin_url) as cursor:
+        cursor.execute(
+            "SELECT pg_get_userbyid(datdba), datacl IS NULL FROM pg_database WHERE datname = %s",
+            (source,),
+        )
+        row = cursor.fetchone()
+        if row is None:
+            raise LookupError(f"database {source!r} does not exist")
+        owner, default_acl = row
+        cursor.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {} OWNER {}").format(
+                sql.Identifier(name), sql.Identifier(source), sql.Identifier(owner)
+            )
+        )
+        if default_acl:
+            return
+        cursor.execute(
+            "SELECT CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END, "
+            "a.privilege_type FROM pg_database d, aclexplode(d.datacl) a "
+            "WHERE d.datname = %s AND a.grantee <> d.datdba",
+            (source,),
+        )
+        grants = cursor.fetchall()
+        target = sql.Identifier(name)
+        cursor.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(target))
+        for grantee, privilege in grants:
+            if privilege not in _DATABASE_PRIVILEGES:
+                raise ValueError(f"unexpected database privilege {privilege!r}")
+            cursor.execute(
+                sql.SQL("GRANT {} ON DATABASE {} TO {}").format(
+                    sql.SQL(privilege),
+                    target,
+                    sql.SQL("PUBLIC") if grantee is None else sql.Identifier(grantee),
+                )
+            )
+
+
+def freeze_as_template(admin_url: str, name: str) -> None:
+    """Mark ``name`` as a template nobody connects to, so copying it never meets a session."""
+    from psycopg2 import sql
+
+    execute(
+        admin_url,
+        sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false").format(
+            sql.Identifier(name)
+        ),
+    )
 
 
 def unique_database_name(prefix: str = "test") -> str:
