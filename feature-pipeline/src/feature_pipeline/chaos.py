@@ -1,0 +1,29 @@
+"""Named kill points for the fault-injection tests.
+
+`FEATURE_PIPELINE_KILL_AT=<point>` makes the run SIGKILL its whole process group (the Python
+driver, its JVM and Spark's Python workers, as when a container or a Glue driver is lost) when
+it reaches that point. Unset, as everywhere but in those tests, a checkpoint does nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+KILL_AT = "FEATURE_PIPELINE_KILL_AT"
+
+# In run order; docs and tests iterate over them.
+KILL_POINTS: tuple[str, ...] = (
+    "checked",  # expectations passed; nothing written anywhere
+    "store_load",  # inside the staging-table load (after a batch or a partition is in)
+    "store_staged",  # staging table loaded and past the volume guard
+    "run_written",  # the run's files are written, _SUCCESS is not
+    "run_committed",  # _SUCCESS written, the store not swapped
+    "store_published",  # the store swapped, _LATEST not moved
+    "latest_moved",  # _LATEST moved, old runs not yet retired
+)
+
+
+def checkpoint(name: str) -> None:
+    if os.environ.get(KILL_AT) == name:
+        os.killpg(os.getpgid(0), signal.SIGKILL)
