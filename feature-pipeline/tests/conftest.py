@@ -127,13 +127,12 @@ def store_roles(postgres_url: str) -> str:
     return postgres_url
 
 
-@pytest.fixture
-def store_db(store_roles: str, postgres_db_url: str) -> StoreDatabase:
-    """A fresh database set up as the bootstrap sets up `features`."""
-    database = postgres_db_url.rsplit("/", 1)[1].split("?", 1)[0]
+def prepare_store_database(url: str) -> StoreDatabase:
+    """Set up an empty database as the bootstrap sets up `features`; URLs per role."""
+    database = url.rsplit("/", 1)[1].split("?", 1)[0]
     readers = ", ".join(SERVING_ROLES)
     _execute(
-        postgres_db_url,
+        url,
         f"REVOKE ALL ON DATABASE {database} FROM PUBLIC",
         f"GRANT CONNECT ON DATABASE {database} TO {PIPELINE_ROLE}, {readers}",
         "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
@@ -143,8 +142,14 @@ def store_db(store_roles: str, postgres_db_url: str) -> StoreDatabase:
         f"GRANT SELECT ON TABLES TO {readers}",
     )
     return StoreDatabase(
-        admin_url=postgres_db_url,
-        pipeline_url=_as_role(postgres_db_url, PIPELINE_ROLE),
-        inference_url=_as_role(postgres_db_url, "inference"),
-        monitoring_url=_as_role(postgres_db_url, "monitoring"),
+        admin_url=url,
+        pipeline_url=_as_role(url, PIPELINE_ROLE),
+        inference_url=_as_role(url, "inference"),
+        monitoring_url=_as_role(url, "monitoring"),
     )
+
+
+@pytest.fixture
+def store_db(store_roles: str, postgres_db_url: str) -> StoreDatabase:
+    """A fresh database set up as the bootstrap sets up `features`."""
+    return prepare_store_database(postgres_db_url)

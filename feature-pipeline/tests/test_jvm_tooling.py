@@ -29,9 +29,8 @@ from tests.rows import lines_frame
 
 def test_the_sample_sends_lines_through_acceptance_and_quarantine(spark: SparkSession) -> None:
     _header, *lines = archive.sample_text().splitlines()
-    last = max(row["loan_date"] for row in csv.DictReader(io.StringIO(archive.sample_text())))
-    window = DateWindow(date.fromisoformat(last).replace(year=date.fromisoformat(last).year - 3),
-                        date.fromisoformat(last))  # fmt: skip
+    dates = [row["loan_date"] for row in csv.DictReader(io.StringIO(archive.sample_text()))]
+    window = DateWindow(date.fromisoformat(min(dates)), date.fromisoformat(max(dates)))
     validated = validate(lines_frame(spark, lines), window)
     counts = summarise(row.asDict() for row in quality_stats_by_block(validated).collect())
     assert (counts.rows_in, counts.rows_accepted, counts.rows_quarantined) == (50, 48, 2)

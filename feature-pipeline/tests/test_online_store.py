@@ -110,8 +110,10 @@ def test_publish_writes_every_row_with_nulls_intact(
 
 def test_doubles_survive_the_load_bit_for_bit(spark: SparkSession, target: StoreTarget) -> None:
     values = [0.1 + 0.2, 1 / 3, 123456.78901234567, 5e-324, 1.7976931348623157e308]
-    rows = [(i, 1, value, 30, 3, 0, date(2021, 9, 17), date(2021, 1, 1), "r")
-            for i, value in enumerate(values)]  # fmt: skip
+    rows = [
+        (i, 1, value, 30, 3, 0, date(2021, 9, 17), date(2021, 1, 1), "r")
+        for i, value in enumerate(values)
+    ]
     publish(spark.createDataFrame(rows, ONLINE_SCHEMA), target)
     assert _read(target.url)["avg_amount_loans_previous"].tolist() == values
 
@@ -270,8 +272,9 @@ def blocker(store_db: StoreDatabase) -> Iterator[Any]:
         connection.close()
 
 
-def _serve_continuously(url: str, stop: threading.Event, latencies: list[float],
-                        failures: list[str]) -> None:  # fmt: skip
+def _serve_continuously(
+    url: str, stop: threading.Event, latencies: list[float], failures: list[str]
+) -> None:
     """What inference does: short reads by id under a statement timeout."""
     connection = psycopg2.connect(_libpq(url), options="-c statement_timeout=1000")
     connection.autocommit = True
@@ -303,8 +306,12 @@ def test_a_swap_behind_an_open_transaction_does_not_stall_serving(
         target=_serve_continuously, args=(store_db.inference_url, stop, latencies, failures)
     )
     release = threading.Timer(2.5, blocker.rollback)
-    settings = StoreSettings(lock_timeout_ms=lock_timeout_ms, swap_attempts=30,
-                             first_backoff_seconds=0.1, max_backoff_seconds=0.4)  # fmt: skip
+    settings = StoreSettings(
+        lock_timeout_ms=lock_timeout_ms,
+        swap_attempts=30,
+        first_backoff_seconds=0.1,
+        max_backoff_seconds=0.4,
+    )
     server.start()
     try:
         time.sleep(0.2)

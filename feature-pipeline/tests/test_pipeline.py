@@ -21,6 +21,7 @@ from feature_pipeline.errors import InputError
 from feature_pipeline.pipeline import PipelineRunError, default_run_id, run, settings_digest
 from feature_pipeline.request import RunRequest
 from feature_pipeline.schema import ONLINE_COLUMNS, RAW_HEADER, TRAINING_COLUMNS
+from tests.files import customers_file
 from tests.rows import raw_line
 
 AS_OF = date(2021, 9, 17)
@@ -43,15 +44,6 @@ def _small_file(path: Path, *extra_lines: str) -> Path:
     ]
     path.write_text("\n".join([RAW_HEADER, *lines]) + "\n")
     return path
-
-
-def customers_file(source: Path, target: Path, every: int = 1, limit: int | None = None) -> Path:
-    """`source` cut down to every `every`-th of its first `limit` customers (all their loans)."""
-    header, *lines = source.read_text().splitlines()
-    customers = sorted({line.split(",", 2)[1] for line in lines})[:limit]
-    kept = set(customers[::every])
-    target.write_text("\n".join([header, *(x for x in lines if x.split(",", 2)[1] in kept)]) + "\n")
-    return target
 
 
 def _read_online(url: str) -> pd.DataFrame:

@@ -2,7 +2,8 @@
 
 `FEATURE_PIPELINE_KILL_AT=<point>` makes the run SIGKILL its whole process group (the Python
 driver, its JVM and Spark's Python workers, as when a container or a Glue driver is lost) when
-it reaches that point. Unset, as everywhere but in those tests, a checkpoint does nothing.
+it reaches that point, whether the driver or a Spark task gets there first. Unset, as
+everywhere but in those tests, a checkpoint does nothing.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ import os
 import signal
 
 KILL_AT = "FEATURE_PIPELINE_KILL_AT"
+# The driver's process group, inherited by its JVM and Spark's Python workers (which sit in a
+# process group of their own).
+_KILL_GROUP = "FEATURE_PIPELINE_KILL_GROUP"
 
 # In run order; docs and tests iterate over them.
 KILL_POINTS: tuple[str, ...] = (
@@ -24,6 +28,17 @@ KILL_POINTS: tuple[str, ...] = (
 )
 
 
+def arm() -> None:
+    """Called by the driver before its JVM starts, so that tasks know whom to kill."""
+    if os.environ.get(KILL_AT):
+        os.environ.setdefault(_KILL_GROUP, str(os.getpgid(0)))
+
+
 def checkpoint(name: str) -> None:
-    if os.environ.get(KILL_AT) == name:
-        os.killpg(os.getpgid(0), signal.SIGKILL)
+    if os.environ.get(KILL_AT) != name:
+        return
+    own = os.getpgid(0)
+    driver = int(os.environ.get(_KILL_GROUP, own))
+    if driver != own:
+        os.killpg(driver, signal.SIGKILL)
+    os.killpg(own, signal.SIGKILL)

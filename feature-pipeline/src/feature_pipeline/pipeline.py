@@ -35,7 +35,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F  # noqa: N812 - the conventional PySpark alias
 
-from feature_pipeline import __version__, report
+from feature_pipeline import __version__, chaos, report
 from feature_pipeline.chaos import checkpoint
 from feature_pipeline.config import QualitySettings
 from feature_pipeline.customers import CustomerCounts, customer_summary, online_rows
@@ -131,6 +131,7 @@ def run(
     """Run the whole job and return its report; raises PipelineRunError, InputError or
     OnlineStoreError. Without `spark`, a default local session is built."""
     check_request(request)
+    chaos.arm()
     quality = quality_settings or QualitySettings()
     timer = StageTimer()
     started_at = datetime.now(UTC)
