@@ -49,7 +49,7 @@ class QualitySettings(BaseSettings):
 
     # Plausible loan dates, relative to the run's as_of: from this many calendar years before
     # it up to this many days after it (a day of slack for markets ahead of UTC). Anything
-    # further out is a typo, e.g. a year of 1921 or 2201. A backfill (as_of before the last
+    # further out is a typo (a wrong century, a swapped digit). A backfill (as_of before the last
     # loans of the file) raises max_days_after_as_of.
     loan_history_years: int = Field(default=3, ge=1, le=100)
     max_days_after_as_of: int = Field(default=1, ge=0)

@@ -152,8 +152,8 @@ def run(
         return _run_stages(session, lake, context, timer, store_settings or StoreSettings())
 
 
-# Imported while the JVM starts rather than before it (together ~2 s of the CLI's start-up).
-_LATE_MODULES = ("pandas", "pyarrow", "sqlalchemy", "feature_pipeline.online_store")
+# Imported while the JVM starts rather than before it (seconds of the CLI's start-up).
+_LATE_MODULES = ("sqlalchemy", "feature_pipeline.online_store")
 
 
 def _preload(modules: tuple[str, ...]) -> None:
