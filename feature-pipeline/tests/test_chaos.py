@@ -39,6 +39,7 @@ from feature_pipeline.request import RunRequest
 from platform_testkit import postgres
 from tests.conftest import prepare_store_database
 from tests.files import customers_file
+from tests.stores import table_names
 
 AS_OF = "2021-09-17"
 AS_OF_DATE = date.fromisoformat(AS_OF)
@@ -228,14 +229,6 @@ def _store_runs(url: str) -> list[tuple[str, int]]:
         engine.dispose()
 
 
-def _tables(url: str) -> list[str]:
-    engine = sa.create_engine(url)
-    try:
-        return sorted(sa.inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
-
-
 def _check_killed(
     point: str, state: GoodState, inputs: Inputs, killed: subprocess.CompletedProcess[str]
 ) -> None:
@@ -253,7 +246,7 @@ def _check_converged(state: GoodState, inputs: Inputs, spark: SparkSession) -> N
     assert run(request, spark=spark)["run_id"] == inputs.run_b
     assert _store_runs(state.store_url) == [(inputs.run_b, CUSTOMERS_B)]
     assert json.loads((state.lake / "_LATEST").read_text())["run_id"] == inputs.run_b
-    assert _tables(state.store_url) == ["customer_features"]  # orphans swept
+    assert table_names(state.store_url) == ["customer_features"]  # orphans swept
     assert sorted(p.name for p in state.lake.iterdir()) == sorted(
         ["_LATEST", f"run={state.run_a}", f"run={inputs.run_b}"]
     )  # no staging folder, no half-written run left

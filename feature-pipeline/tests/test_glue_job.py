@@ -15,8 +15,7 @@ from pyspark.sql import SparkSession
 from sqlalchemy import create_engine, text
 
 from feature_pipeline.config import QualitySettings
-from feature_pipeline.schema import RAW_HEADER
-from tests.rows import raw_line
+from tests.files import small_file
 
 JOB = Path(__file__).resolve().parents[1] / "glue" / "job.py"
 
@@ -30,21 +29,11 @@ def _load_glue_job() -> Any:
     return module
 
 
-def _source(path: Path) -> Path:
-    lines = [
-        raw_line(loan_id="1", id="10", loan_date="2019-01-02", status="1"),
-        raw_line(loan_id="2", id="10", loan_date="2019-01-03"),
-        raw_line(loan_id="3", id="11", loan_date="2019-01-03"),
-    ]
-    path.write_text("\n".join([RAW_HEADER, *lines]) + "\n")
-    return path
-
-
 def test_glue_arguments_map_onto_the_same_run(spark: SparkSession, tmp_path: Path) -> None:
     glue_job = _load_glue_job()
     store = f"sqlite:///{tmp_path / 'o.db'}"
     argv = [
-        "job.py", "--JOB_NAME", "feature-pipeline", "--input", str(_source(tmp_path / "a.csv")),
+        "job.py", "--JOB_NAME", "feature-pipeline", "--input", str(small_file(tmp_path / "a.csv")),
         "--output", str(tmp_path / "out"), "--online_store", store, "--as_of", "2019-01-02",
         "--run_id", "glue-1", "--store_auth", "password", "--allow_shrink", "false",
         "--retain_runs", "3",

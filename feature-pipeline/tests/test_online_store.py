@@ -25,6 +25,7 @@ from feature_pipeline.online_store import (
 )
 from feature_pipeline.store_access import StoreTarget, store_engine
 from tests.conftest import StoreDatabase
+from tests.stores import table_names
 
 ONLINE_SCHEMA = (
     "id long, nb_previous_loans int, avg_amount_loans_previous double, age int, "
@@ -80,14 +81,6 @@ def _read(url: str) -> pd.DataFrame:
         engine.dispose()
 
 
-def _tables(url: str) -> list[str]:
-    engine = sa.create_engine(url)
-    try:
-        return sorted(sa.inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
-
-
 def test_publish_writes_every_row_with_nulls_intact(
     spark: SparkSession, target: StoreTarget
 ) -> None:
@@ -105,7 +98,7 @@ def test_publish_writes_every_row_with_nulls_intact(
     assert row["avg_amount_loans_previous"] == 100.875
     assert str(row["as_of"])[:10] == "2021-09-17"
     assert str(row["last_loan_date"])[:10] == "2020-12-30"
-    assert _tables(target.url) == ["customer_features"]
+    assert table_names(target.url) == ["customer_features"]
 
 
 def test_doubles_survive_the_load_bit_for_bit(spark: SparkSession, target: StoreTarget) -> None:
@@ -131,7 +124,7 @@ def test_republishing_replaces_and_reports_lost_customers(
     assert first["id"].tolist() == list(range(30, 55))
     assert set(first["run_id"]) == {"run-b"}
     pd.testing.assert_frame_equal(first, second)
-    assert _tables(target.url) == ["customer_features"]
+    assert table_names(target.url) == ["customer_features"]
 
 
 @pytest.mark.parametrize("defect", ["duplicate id", "null as_of"])
@@ -148,7 +141,7 @@ def test_a_failed_load_leaves_the_live_table_untouched(
         publish(spark.createDataFrame(rows, ONLINE_SCHEMA).repartition(2), target)
     stored = _read(target.url)
     assert (len(stored), set(stored["run_id"])) == (30, {"run-a"})
-    assert _tables(target.url) == ["customer_features"]
+    assert table_names(target.url) == ["customer_features"]
 
 
 def test_orphans_of_a_killed_run_are_swept_at_the_next_publication(
@@ -163,7 +156,7 @@ def test_orphans_of_a_killed_run_are_swept_at_the_next_publication(
     with staged_publication(_frame(spark, 5, "run-b"), target, FAST_SWAP) as staged:
         assert staged.swept == ["customer_features_new_0dead", "customer_features_old_0dead"]
         staged.publish()
-    assert _tables(target.url) == ["customer_features"]
+    assert table_names(target.url) == ["customer_features"]
 
 
 def test_readers_never_see_an_empty_or_partial_table_during_swaps(
@@ -347,7 +340,7 @@ def test_a_swap_that_never_gets_its_lock_gives_up_and_leaves_the_live_table(
         publish(_frame(spark, 60, "run-b"), target, settings)
     blocker.rollback()
     assert set(_read(target.url)["run_id"]) == {"run-a"}
-    assert _tables(store_db.admin_url) == ["customer_features"]
+    assert table_names(store_db.admin_url) == ["customer_features"]
 
 
 def test_a_partition_is_copied_once_even_if_its_task_runs_twice(

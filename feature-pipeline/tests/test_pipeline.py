@@ -20,8 +20,8 @@ from feature_pipeline.config import QualitySettings
 from feature_pipeline.errors import InputError
 from feature_pipeline.pipeline import PipelineRunError, default_run_id, run, settings_digest
 from feature_pipeline.request import RunRequest
-from feature_pipeline.schema import ONLINE_COLUMNS, RAW_HEADER, TRAINING_COLUMNS
-from tests.files import customers_file
+from feature_pipeline.schema import ONLINE_COLUMNS, TRAINING_COLUMNS
+from tests.files import customers_file, small_file
 from tests.rows import raw_line
 
 AS_OF = date(2021, 9, 17)
@@ -33,17 +33,6 @@ def _test_sized_spark(monkeypatch: pytest.MonkeyPatch) -> None:
     # CLI runs call build_session, which reuses the suite's session: keep its settings.
     monkeypatch.setenv("FEATURE_PIPELINE_SPARK_SHUFFLE_PARTITIONS", "2")
     monkeypatch.setenv("FEATURE_PIPELINE_SPARK_MAX_PARTITION_BYTES", str(4 * 1024 * 1024))
-
-
-def _small_file(path: Path, *extra_lines: str) -> Path:
-    lines = [
-        raw_line(loan_id="1", id="10", loan_date="2019-01-02", status="1"),
-        raw_line(loan_id="2", id="10", loan_date="2019-01-03"),
-        raw_line(loan_id="3", id="11", loan_date="2019-01-03"),
-        *extra_lines,
-    ]
-    path.write_text("\n".join([RAW_HEADER, *lines]) + "\n")
-    return path
 
 
 def _read_online(url: str) -> pd.DataFrame:
@@ -169,13 +158,13 @@ def test_failed_expectations_exit_non_zero_and_change_nothing(
     spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     output, store = tmp_path / "out", f"sqlite:///{tmp_path / 'o.db'}"
-    source = _small_file(tmp_path / "ok.csv")
+    source = small_file(tmp_path / "ok.csv")
     good = RunRequest.from_uris(str(source), str(output), store, AS_OF, run_id="good")
     run(good, RELAXED, spark=spark)
     before = _snapshot(output, store)
 
     # Three rows, one quarantined: a third of the file is over any sane quarantine limit.
-    bad = _small_file(tmp_path / "bad.csv", raw_line(loan_id="4", id="12", status="7"))
+    bad = small_file(tmp_path / "bad.csv", raw_line(loan_id="4", id="12", status="7"))
     monkeypatch.setenv("FEATURE_PIPELINE_POSITIVE_RATE_MIN", "0")
     result = CliRunner().invoke(
         app,
@@ -195,7 +184,7 @@ def test_a_crash_while_writing_leaves_the_previous_run_and_store(
 ) -> None:
     output, store = tmp_path / "out", f"sqlite:///{tmp_path / 'o.db'}"
     run(
-        RunRequest.from_uris(str(_small_file(tmp_path / "a.csv")), str(output), store, AS_OF),
+        RunRequest.from_uris(str(small_file(tmp_path / "a.csv")), str(output), store, AS_OF),
         RELAXED,
         spark=spark,
     )
@@ -205,7 +194,7 @@ def test_a_crash_while_writing_leaves_the_previous_run_and_store(
         raise RuntimeError("executor lost")
 
     monkeypatch.setattr(pipeline, "write_training_parquet", crash)
-    source = _small_file(tmp_path / "b.csv", raw_line(loan_id="4", id="12"))
+    source = small_file(tmp_path / "b.csv", raw_line(loan_id="4", id="12"))
     with pytest.raises(RuntimeError, match="executor lost"):
         run(RunRequest.from_uris(str(source), str(output), store, AS_OF), RELAXED, spark=spark)
     assert _snapshot(output, store) == before  # no new folder, no staging folder left
@@ -254,14 +243,14 @@ def test_a_committed_run_id_is_never_overwritten_by_other_input(
     spark: SparkSession, tmp_path: Path
 ) -> None:
     output, store = tmp_path / "out", f"sqlite:///{tmp_path / 'o.db'}"
-    first = _small_file(tmp_path / "a.csv")
+    first = small_file(tmp_path / "a.csv")
     run(
         RunRequest.from_uris(str(first), str(output), store, AS_OF, run_id="r1"),
         RELAXED,
         spark=spark,
     )
     before = _snapshot(output, store)
-    other = _small_file(tmp_path / "b.csv", raw_line(loan_id="4", id="12"))
+    other = small_file(tmp_path / "b.csv", raw_line(loan_id="4", id="12"))
     request = RunRequest.from_uris(str(other), str(output), store, AS_OF, run_id="r1")
     with pytest.raises(InputError, match="already committed"):
         run(request, RELAXED, spark=spark)
@@ -297,7 +286,7 @@ def test_bad_header_is_a_clear_input_error(tmp_path: Path) -> None:
 def test_invalid_arguments_are_rejected_before_any_work(
     tmp_path: Path, arguments: list[str], message: str
 ) -> None:
-    source = _small_file(tmp_path / "ok.csv")
+    source = small_file(tmp_path / "ok.csv")
     defaults = {
         "--input": str(source),
         "--output": str(tmp_path / "out"),
@@ -315,14 +304,14 @@ def test_invalid_arguments_are_rejected_before_any_work(
 def test_input_inside_the_output_is_refused(tmp_path: Path) -> None:
     output = tmp_path / "out"
     output.mkdir()
-    source = _small_file(output / "loans.csv")
+    source = small_file(output / "loans.csv")
     with pytest.raises(InputError, match="inside the output"):
         run(RunRequest.from_uris(str(source), str(output), "sqlite://", AS_OF), RELAXED)
     assert source.exists()
 
 
 def test_pipeline_failed_carries_a_report(spark: SparkSession, tmp_path: Path) -> None:
-    source = _small_file(tmp_path / "ok.csv")
+    source = small_file(tmp_path / "ok.csv")
     request = RunRequest.from_uris(str(source), str(tmp_path / "out"), "sqlite://", AS_OF)
     with pytest.raises(PipelineRunError) as failure:
         run(request, spark=spark)
