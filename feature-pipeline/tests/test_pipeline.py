@@ -109,9 +109,12 @@ def test_full_run_commits_a_run_folder_then_moves_the_pointer(
 
 
 def test_cli_run_on_defective_input_writes_the_quarantine(
-    defective_loans: tuple[Path, dict[str, Any]], tmp_path: Path
+    defective_loans: tuple[Path, dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path, manifest = defective_loans
+    # The generator's out-of-window dates lie outside 2018-01-01..2021-12-31: that window, as of
+    # 2021-09-17, is 3 years back and 105 days ahead.
+    monkeypatch.setenv("FEATURE_PIPELINE_MAX_DAYS_AFTER_AS_OF", "105")
     output = tmp_path / "out"
     result = CliRunner().invoke(
         app,

@@ -105,7 +105,7 @@ def test_a_new_market_file_runs_with_default_settings_and_exact_features(
     report = run(request, spark=spark)  # default QualitySettings
 
     assert report["quality"]["rows_quarantined"] == 0
-    assert report["loan_date_window"] == {"earliest": "2024-01-01", "latest": "2027-01-02"}
+    assert report["loan_date_window"] == {"earliest": "2024-01-01", "latest": "2028-01-02"}
     loans = reference_features.load_raw(source)
     assert (loans["loan_date"].min().year, loans["loan_date"].max().year) == (2025, 2026)
     run_folder = tmp_path / "out" / json.loads((tmp_path / "out" / "_LATEST").read_text())["prefix"]

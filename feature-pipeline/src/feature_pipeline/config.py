@@ -48,11 +48,12 @@ class QualitySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FEATURE_PIPELINE_", frozen=True)
 
     # Plausible loan dates, relative to the run's as_of: from this many calendar years before
-    # it up to this many days after it (a day of slack for markets ahead of UTC). Anything
-    # further out is a typo (a wrong century, a swapped digit). A backfill (as_of before the last
-    # loans of the file) raises max_days_after_as_of.
+    # it up to this many days after it. Anything further out is a typo (a wrong century, a
+    # swapped digit). The year after as_of is slack for runs as of a past date on a newer file
+    # (backfills, monitoring's skew recompute); a market whose daily extract can never hold
+    # a future loan may set it to 1 (a day for time zones ahead of UTC).
     loan_history_years: int = Field(default=3, ge=1, le=100)
-    max_days_after_as_of: int = Field(default=1, ge=0)
+    max_days_after_as_of: int = Field(default=366, ge=0)
     max_quarantine_share: float = Field(default=0.05, ge=0.0, le=1.0)
     # Real file: 1.488 % positives. Outside this band the label column is almost certainly broken.
     positive_rate_min: float = Field(default=0.002, ge=0.0, le=1.0)
