@@ -339,3 +339,23 @@ def test_computed_once_keeps_rows_for_later_actions_then_releases_them(
         assert kept.agg({"id": "sum"}).first()[0] == sum(range(10_000))
         assert stored_rdds() - before == held  # read back, not stored again
     assert stored_rdds() - before == set()
+
+
+def test_no_report_or_message_shows_the_store_password(tmp_path: Path, store_db: Any) -> None:
+    with_password = store_db.pipeline_url.replace("feature_pipeline@", "feature_pipeline:s3cr3t@")
+    arguments = [
+        "run", "--input", str(small_file(tmp_path / "a.csv")), "--output", str(tmp_path / "out"),
+        "--as-of", "2021-09-17", "--max-quarantine-share", "0.5",
+    ]  # fmt: skip
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FEATURE_PIPELINE_POSITIVE_RATE_MAX", "1")
+        published = CliRunner().invoke(app, [*arguments, "--online-store", with_password])
+        unreachable = with_password.rsplit("@", 1)[0] + "@127.0.0.1:1/features"
+        failed = CliRunner().invoke(app, [*arguments, "--online-store", unreachable])
+    assert published.exit_code == 0, published.output
+    assert failed.exit_code == 3
+    _, folder, _ = latest_run(tmp_path / "out")
+    stored = json.loads((folder / "run_report.json").read_text())["online_store"]["url"]
+    assert stored.startswith("postgresql+psycopg2://feature_pipeline:***@")
+    for shown in (published.output, failed.output, (folder / "run_report.json").read_text()):
+        assert "s3cr3t" not in shown
