@@ -73,12 +73,14 @@ fi
 step "2/6 features: quality rules, training set, online store as of $AS_OF"
 "$BIN/feature-pipeline" run --input "$RAW" --output "$LAKE" --online-store "$STORE_URL" \
   --as-of "$AS_OF"
+# The run _LATEST names (a run folder keeps the layout training_set/{csv,parquet}/ + _SUCCESS).
+LATEST_RUN="$LAKE/$("$BIN/python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["prefix"])' "$LAKE/_LATEST")"
 
 step "3/6 training: candidates, search, evaluation, quality gate (MLflow at $TRACKING_URI)"
 mkdir -p "$RUN_DIR/mlflow"
 export MODEL_TRAINING_HOME="$RUN_DIR/mlflow"
 set +e
-"$BIN/model-training" train --data "$LAKE" --tracking-uri "$TRACKING_URI" --raw "$RAW"
+"$BIN/model-training" train --data "$LATEST_RUN" --tracking-uri "$TRACKING_URI" --raw "$RAW"
 train_status=$?
 set -e
 

@@ -202,8 +202,10 @@ def test_raw_file_to_canary_promote_and_rollback(
         "--online-store", store_url,
         "--as-of", AS_OF,
     )  # fmt: skip
+    latest = json.loads(s3.get_object(Bucket="lake", Key="features/run-1/_LATEST")["Body"].read())
+    features_run = f"features/run-1/{latest['prefix']}"  # the run folder _LATEST names
     manifest = json.loads(
-        s3.get_object(Bucket="lake", Key="features/run-1/_SUCCESS")["Body"].read()
+        s3.get_object(Bucket="lake", Key=f"{features_run}_SUCCESS")["Body"].read()
     )
     assert manifest["as_of"] == AS_OF
     assert manifest["row_counts"]["rows_in"] == len(rows)
@@ -223,7 +225,7 @@ def test_raw_file_to_canary_promote_and_rollback(
     for expected_version in ("1", "2"):
         run_cli(
             "model-training", "train",
-            "--data", "s3://lake/features/run-1",
+            "--data", f"s3://lake/{features_run}",
             "--tracking-uri", tracking_uri,
             "--artifact-location", "s3://artifacts/mlflow",
             "--config", str(config),

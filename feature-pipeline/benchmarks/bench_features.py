@@ -4,13 +4,13 @@ Each run is a fresh process (JVM start-up included), reading the cached full-siz
 (36,457 customers, ~775k rows), validating, building features, writing CSV + Parquet + the
 quarantine, and loading the online store into SQLite. Reported: wall time, per-stage time (from
 the run's own timings) and the peak memory (PSS) of the whole process tree (Python driver +
-JVM), sampled every 50 ms with psutil. Medians over --runs runs. --scale10 adds one run on
-10x the rows (ten copies of the file with shifted loan and customer ids, i.e. 10x the
-customers).
+JVM), sampled every 50 ms with psutil. Medians over --runs runs. --scale10 / --scale30 add
+one run on 10x / 30x the rows (copies of the file with shifted loan and customer ids, i.e.
+10x / 30x the customers; 30x is ~23 M rows, ~4.2 GB).
 Runs start from the JVM class-data-sharing archive (built first if missing, as `make setup` does);
 --without-class-archive measures a machine that has none.
 
-    python feature-pipeline/benchmarks/bench_features.py [--runs 3] [--scale10]
+    python feature-pipeline/benchmarks/bench_features.py [--runs 3] [--scale10] [--scale30]
         [--without-class-archive]
 """
 
@@ -141,6 +141,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--cache", type=Path, default=HERE / ".cache")
     parser.add_argument("--scale10", action="store_true", help="also time one run on 10x rows")
+    parser.add_argument("--scale30", action="store_true", help="also time one run on 30x rows")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     parser.add_argument(
         "--without-class-archive",
@@ -156,7 +157,7 @@ def main() -> int:
     else:
         # Built once per machine (`make run` does it too); the runs below start from it.
         built = subprocess.run(  # its errors go straight to stderr
-            [_tool("feature-pipeline"), "build-class-archive"],
+            [_tool("feature-pipeline-jvm"), "build-class-archive"],
             check=True,
             stdout=subprocess.PIPE,
             text=True,
@@ -184,12 +185,18 @@ def main() -> int:
         "median_stage_seconds": _median_stages(runs),
         "targets": {"wall_seconds": 20, "peak_pss_mb": 2560, "scale10_time_ratio": 8},
     }
-    if args.scale10:
-        scaled = run_once(scaled_file(source, 10))
-        results["scale10"] = {
+    for factor, wanted in ((10, args.scale10), (30, args.scale30)):
+        if not wanted:
+            continue
+        load = psutil.getloadavg()[0]
+        scaled = run_once(scaled_file(source, factor))
+        results[f"scale{factor}"] = {
             **scaled,
+            "load_average_1m_before": round(load, 2),
             "time_ratio": round(scaled["wall_seconds"] / results["median_wall_seconds"], 2),
         }
+        print(f"x{factor}: {scaled['wall_seconds']} s wall, peak {scaled['peak_pss_mb']} MB",
+              file=sys.stderr)  # fmt: skip
     print(json.dumps(results, indent=2))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")

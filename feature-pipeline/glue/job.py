@@ -1,29 +1,38 @@
 """AWS Glue entry point: maps Glue job arguments onto the same run() the CLI uses.
 
-Glue passes arguments as `--input s3://... --output s3://... --online_store <url> [--as_of
-YYYY-MM-DD] [--store_secret_arn ARN] [--run_id ID] [--max_quarantine_share 0.05]` (plus its own,
-which are ignored). On Glue, awsglue.utils.getResolvedOptions parses them and Spark reads/writes
-s3:// natively; anywhere else an argparse fallback with the same names is used, so the script can
-be exercised locally.
+Arguments (Glue passes `--name value`; its own arguments are ignored):
 
-- `--as_of` defaults to the run's date (UTC): the scheduled trigger materialises "today", while
-  the retraining state machine passes its execution date explicitly.
-- `--store_secret_arn`: the online-store URL in the job arguments carries no password; the
-  credentials (`username`, `password`, as in an RDS-managed master secret) are read from Secrets
-  Manager at start-up.
+* required: `--input s3://...`, `--output s3://...` (the output root: runs and `_LATEST`),
+  `--online_store <URL>` (for the RDS Proxy: `postgresql+psycopg2://feature_pipeline@<proxy>:5432/
+  features`, no password);
+* run options: `--as_of YYYY-MM-DD` (default: the run's date, UTC), `--run_id`,
+  `--store_auth password|iam` (AWS: `iam`, an RDS IAM token per connection),
+  `--allow_shrink true|false`, `--retain_runs N`, `--native_s3 true|false`;
+* every field of `feature_pipeline.config.QualitySettings` as `--<field> <value>`, e.g.
+  `--loan_history_years 5 --max_days_after_as_of 1 --max_quarantine_share 0.02`: the per-market
+  settings the infrastructure passes as default arguments.
+
+On Glue, awsglue.utils.getResolvedOptions parses them and Spark reads/writes s3:// natively;
+anywhere else an argparse fallback with the same names is used, so the script runs locally.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
 REQUIRED = ("input", "output", "online_store")
-OPTIONAL = ("as_of", "store_secret_arn", "run_id", "max_quarantine_share", "native_s3")
+RUN_OPTIONS = ("as_of", "run_id", "store_auth", "allow_shrink", "retain_runs", "native_s3")
+_BOOLEANS = {"true": True, "false": False}
+
+
+def _quality_fields() -> tuple[str, ...]:
+    from feature_pipeline.config import quality_setting_names
+
+    return quality_setting_names()
 
 
 def _on_glue() -> bool:
@@ -34,26 +43,24 @@ def _on_glue() -> bool:
     return True
 
 
-def _resolved_options(argv: Sequence[str]) -> dict[str, Any]:
-    if not _on_glue():
+def resolved_options(argv: Sequence[str]) -> dict[str, str | None]:
+    """Every argument this job knows, as given (strings), None where absent."""
+    optional = (*RUN_OPTIONS, *_quality_fields())
+    if _on_glue():
+        from awsglue.utils import getResolvedOptions
+
+        present = [name for name in optional if f"--{name}" in argv]
+        options: dict[str, str | None] = dict(getResolvedOptions(list(argv), [*REQUIRED, *present]))
+        options.setdefault("native_s3", "true")  # on Glue, Spark has the s3:// filesystem
+    else:
         parser = argparse.ArgumentParser(prog="glue-job", allow_abbrev=False)
         for name in REQUIRED:
             parser.add_argument(f"--{name}", required=True)
-        parser.add_argument("--as_of", default=None)
-        parser.add_argument("--store_secret_arn", default=None)
-        parser.add_argument("--run_id", default=None)
-        parser.add_argument("--max_quarantine_share", type=float, default=None)
-        parser.add_argument("--native_s3", choices=("true", "false"), default="false")
+        for name in optional:
+            parser.add_argument(f"--{name}", default=None)
         known, _glue_own = parser.parse_known_args(list(argv[1:]))
-        return vars(known)
-    from awsglue.utils import getResolvedOptions
-
-    present = [name for name in OPTIONAL if f"--{name}" in argv]
-    options: dict[str, Any] = dict(getResolvedOptions(list(argv), [*REQUIRED, *present]))
-    options.setdefault("native_s3", "true")  # on Glue, Spark has the s3:// filesystem
-    for name in OPTIONAL:
-        options.setdefault(name, None)
-    return options
+        options = vars(known)
+    return {name: options.get(name) for name in (*REQUIRED, *optional)}
 
 
 def resolve_as_of(value: str | None) -> date:
@@ -66,56 +73,66 @@ def resolve_as_of(value: str | None) -> date:
         raise ValueError(f"--as_of {value!r} is not a YYYY-MM-DD date ({error})") from error
 
 
-def store_url_with_secret(url: str, secret_arn: str | None) -> str:
-    """The store URL with the username and password from a Secrets Manager secret filled in."""
-    if not secret_arn:
-        return url
-    import boto3
-    from sqlalchemy.engine import make_url
+def _boolean(name: str, value: str | None) -> bool:
+    if value is None:
+        return False
+    try:
+        return _BOOLEANS[value.strip().lower()]
+    except KeyError:
+        raise ValueError(f"--{name} must be true or false, not {value!r}") from None
 
-    secret = json.loads(
-        boto3.client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"]
+
+def build_request(options: dict[str, str | None]) -> tuple[Any, Any]:
+    """The RunRequest and QualitySettings these arguments describe (ValueError if unusable)."""
+    from feature_pipeline.config import QualitySettings
+    from feature_pipeline.request import DEFAULT_RETAIN_RUNS, RunRequest
+    from feature_pipeline.store_access import STORE_AUTH_MODES
+
+    store_auth = options["store_auth"] or "password"
+    if store_auth not in STORE_AUTH_MODES:
+        raise ValueError(f"--store_auth must be one of {', '.join(STORE_AUTH_MODES)}")
+    quality = QualitySettings(
+        **{name: value for name in _quality_fields() if (value := options[name]) is not None}
     )
-    missing = {"username", "password"} - secret.keys()
-    if missing:
-        raise ValueError(f"secret {secret_arn} has no {', '.join(sorted(missing))}")
-    resolved = make_url(url).set(username=secret["username"], password=secret["password"])
-    return resolved.render_as_string(hide_password=False)
+    request = RunRequest.from_uris(
+        str(options["input"]),
+        str(options["output"]),
+        str(options["online_store"]),
+        resolve_as_of(options["as_of"]),
+        store_auth=store_auth,  # type: ignore[arg-type]  # checked above
+        run_id=options["run_id"],
+        native_s3=_boolean("native_s3", options["native_s3"]),
+        allow_shrink=_boolean("allow_shrink", options["allow_shrink"]),
+        retain_runs=int(options["retain_runs"] or DEFAULT_RETAIN_RUNS),
+    )
+    return request, quality
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import typer
+    from pydantic import ValidationError
 
-    from feature_pipeline.cli import execute
-    from feature_pipeline.config import QualitySettings
-    from feature_pipeline.pipeline import RunRequest
+    from feature_pipeline.outcome import EXIT_BAD_INPUT, RunFailedError, execute
 
-    options = _resolved_options(sys.argv if argv is None else argv)
-    overrides: dict[str, Any] = {}
-    if options["max_quarantine_share"] is not None:
-        overrides["max_quarantine_share"] = float(options["max_quarantine_share"])
-    request = RunRequest(
-        input_uri=options["input"],
-        output_uri=options["output"],
-        online_store_url=store_url_with_secret(
-            options["online_store"], options["store_secret_arn"]
-        ),
-        as_of=resolve_as_of(options["as_of"]),
-        run_id=options["run_id"],
-        native_s3=str(options["native_s3"]).lower() == "true",
-    )
-    # On Glue the cluster's session must be used as is (its master and s3 filesystem come from
-    # Glue); locally the pipeline builds its tuned local session.
+    try:
+        request, quality = build_request(resolved_options(sys.argv if argv is None else argv))
+    except (ValueError, ValidationError) as error:  # InputError is a ValueError too
+        print(f"bad job arguments: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    # On Glue the cluster's session is used as is (its master and s3 filesystem come from
+    # Glue); elsewhere the pipeline builds a default local session.
     spark = None
     if _on_glue():
         from pyspark.sql import SparkSession
 
         spark = SparkSession.builder.getOrCreate()
     try:
-        report = execute(request, QualitySettings(**overrides), spark=spark)
-    except typer.Exit as exit_:
-        return int(exit_.exit_code)
-    print(f"feature-pipeline run {report['run_id']} committed to {report['outputs']['root']}")
+        report = execute(request, quality, spark=spark)
+    except RunFailedError as failure:
+        return failure.exit_code
+    print(
+        f"feature-pipeline run {report['run_id']} committed to {report['outputs']['run']}; "
+        f"_LATEST -> {report['outputs']['latest']['prefix']}"
+    )
     return 0
 
 

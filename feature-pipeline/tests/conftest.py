@@ -1,4 +1,4 @@
-"""Shared fixtures: one local SparkSession for the whole suite, and generated input files."""
+"""Shared fixtures: one local SparkSession, generated input files, the store's database roles."""
 
 from __future__ import annotations
 
@@ -6,14 +6,17 @@ import json
 import shutil
 import subprocess
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg2
 import pytest
 from pyspark.sql import SparkSession
 
 from feature_pipeline.config import SparkSettings
 from feature_pipeline.spark_session import build_session
+from feature_pipeline_jvm.options import JvmSettings, java_options
 
 GENERATED_CUSTOMERS = 3000
 GENERATED_SEED = 7
@@ -30,12 +33,13 @@ def spark() -> Iterator[SparkSession]:
             max_partition_bytes=4 * 1024 * 1024,
         ),
         app_name="feature-pipeline-tests",
+        java_options=java_options(JvmSettings()),
     )
     yield session
     session.stop()
 
 
-def _generate(out: Path, *extra: str) -> None:
+def generate_loans(out: Path, *extra: str, customers: int = GENERATED_CUSTOMERS) -> None:
     command = shutil.which("generate-loans") or str(
         Path(__file__).resolve().parents[2] / ".venv" / "bin" / "generate-loans"
     )
@@ -43,7 +47,7 @@ def _generate(out: Path, *extra: str) -> None:
         [
             command,
             "--customers",
-            str(GENERATED_CUSTOMERS),
+            str(customers),
             "--seed",
             str(GENERATED_SEED),
             "--out",
@@ -59,7 +63,7 @@ def _generate(out: Path, *extra: str) -> None:
 def generated_loans(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A clean generated file of a few thousand customers (~63k rows)."""
     out = tmp_path_factory.mktemp("generated") / "loans.csv"
-    _generate(out)
+    generate_loans(out)
     return out
 
 
@@ -68,5 +72,84 @@ def defective_loans(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dic
     """The same customers with 1 % injected defect rows, and the generator's manifest."""
     folder = tmp_path_factory.mktemp("defective")
     out, manifest = folder / "loans.csv", folder / "manifest.json"
-    _generate(out, "--defects", "0.01", "--manifest", str(manifest))
+    generate_loans(out, "--defects", "0.01", "--manifest", str(manifest))
     return out, json.loads(manifest.read_text())
+
+
+# --- the feature store database, with the roles of docs/database-access.md ------------------
+# Until the test kit's fixture with TLS and db-bootstrap's roles is in use, the roles are made
+# here with the same statements; swapping to that fixture changes only this section.
+
+PIPELINE_ROLE, SERVING_ROLES = "feature_pipeline", ("inference", "monitoring")
+
+
+@dataclass(frozen=True)
+class StoreDatabase:
+    admin_url: str  # superuser: only for the test's own set-up and inspection
+    pipeline_url: str  # what the pipeline uses (role feature_pipeline)
+    inference_url: str
+    monitoring_url: str
+
+
+def _as_role(url: str, role: str) -> str:
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://{role}@{rest.split('@', 1)[1]}"
+
+
+def _libpq(url: str) -> str:
+    return url.replace("postgresql+psycopg2://", "postgresql://", 1)
+
+
+def _execute(url: str, *statements: str) -> None:
+    connection = psycopg2.connect(_libpq(url))
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+    finally:
+        connection.close()
+
+
+@pytest.fixture(scope="session")
+def store_roles(postgres_url: str) -> str:
+    """The service roles exist in the session's server (roles are cluster-wide)."""
+    creates = [
+        f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN "
+        f"CREATE ROLE {role} LOGIN; END IF; END $$"
+        for role in (PIPELINE_ROLE, *SERVING_ROLES)
+    ]
+    limits = [
+        f"ALTER ROLE {role} SET idle_in_transaction_session_timeout = '60s'"
+        for role in (PIPELINE_ROLE, *SERVING_ROLES)
+    ]
+    _execute(postgres_url, *creates, *limits)
+    return postgres_url
+
+
+def prepare_store_database(url: str) -> StoreDatabase:
+    """Set up an empty database as the bootstrap sets up `features`; URLs per role."""
+    database = url.rsplit("/", 1)[1].split("?", 1)[0]
+    readers = ", ".join(SERVING_ROLES)
+    _execute(
+        url,
+        f"REVOKE ALL ON DATABASE {database} FROM PUBLIC",
+        f"GRANT CONNECT ON DATABASE {database} TO {PIPELINE_ROLE}, {readers}",
+        "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+        f"GRANT USAGE, CREATE ON SCHEMA public TO {PIPELINE_ROLE}",
+        f"GRANT USAGE ON SCHEMA public TO {readers}",
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {PIPELINE_ROLE} IN SCHEMA public "
+        f"GRANT SELECT ON TABLES TO {readers}",
+    )
+    return StoreDatabase(
+        admin_url=url,
+        pipeline_url=_as_role(url, PIPELINE_ROLE),
+        inference_url=_as_role(url, "inference"),
+        monitoring_url=_as_role(url, "monitoring"),
+    )
+
+
+@pytest.fixture
+def store_db(store_roles: str, postgres_db_url: str) -> StoreDatabase:
+    """A fresh database set up as the bootstrap sets up `features`."""
+    return prepare_store_database(postgres_db_url)

@@ -6,6 +6,7 @@ from datetime import date
 
 from pyspark.sql import SparkSession
 
+from feature_pipeline.config import DateWindow
 from feature_pipeline.quality import (
     accepted_loans,
     quality_stats_by_block,
@@ -16,13 +17,13 @@ from feature_pipeline.quality import (
 from feature_pipeline.schema import RAW_HEADER
 from tests.rows import lines_frame, raw_line
 
-WINDOW = (date(2018, 1, 1), date(2021, 12, 31))
+WINDOW = DateWindow(date(2018, 1, 1), date(2021, 12, 31))
 
 
 def _reasons_by_line(
     spark: SparkSession, lines: list[str], blocks: int = 1
 ) -> dict[int, list[str]]:
-    validated = validate(lines_frame(spark, lines, blocks=blocks), *WINDOW)
+    validated = validate(lines_frame(spark, lines, blocks=blocks), WINDOW)
     counts = summarise(row.asDict() for row in quality_stats_by_block(validated).collect())
     rows = quarantine_rows(validated, counts.block_offsets).collect()
     return {row["line_number"]: sorted(row["reasons"]) for row in rows}
@@ -107,23 +108,45 @@ def test_duplicate_loan_id_keeps_the_first_line_in_file_order(spark: SparkSessio
         4: ["DUPLICATE_LOAN_ID"],
         6: ["DUPLICATE_LOAN_ID"],
     }
-    validated = validate(lines_frame(spark, lines, blocks=3), *WINDOW)
-    kept = accepted_loans(validated).filter("loan_id = 7").collect()
-    assert [row["loan_amount"] for row in kept] == [100.0]
+    assert _kept_amounts(spark, lines, loan_id=7) == [100.0]
 
 
-def test_a_broken_first_occurrence_still_makes_the_later_line_a_duplicate(
-    spark: SparkSession,
-) -> None:
-    lines = [raw_line(loan_id="7", status="5"), raw_line(loan_id="7")]
-    assert _reasons_by_line(spark, lines) == {2: ["BAD_STATUS"], 3: ["DUPLICATE_LOAN_ID"]}
+def _kept_amounts(spark: SparkSession, lines: list[str], loan_id: int) -> list[float]:
+    validated = validate(lines_frame(spark, lines, blocks=3), WINDOW)
+    kept = accepted_loans(validated).filter(f"loan_id = {loan_id}").collect()
+    return [row["loan_amount"] for row in kept]
+
+
+def test_the_first_valid_copy_wins_over_an_earlier_malformed_one(spark: SparkSession) -> None:
+    lines = [
+        raw_line(loan_id="7", status="5", loan_amount="100.0"),  # malformed: BAD_STATUS
+        raw_line(loan_id="7", flag_own_car="X", loan_amount="150.0"),  # malformed too
+        raw_line(loan_id="7", loan_amount="200.0"),  # the first valid copy: kept
+        raw_line(loan_id="7", loan_amount="300.0"),  # a later valid copy: the duplicate
+    ]
+    assert _reasons_by_line(spark, lines, blocks=2) == {
+        2: ["BAD_STATUS"],
+        3: ["BAD_FLAG_OWN_CAR"],
+        5: ["DUPLICATE_LOAN_ID"],
+    }
+    assert _kept_amounts(spark, lines, loan_id=7) == [200.0]
+
+
+def test_a_loan_id_whose_copies_are_all_malformed_keeps_none(spark: SparkSession) -> None:
+    lines = [
+        raw_line(loan_id="7", status="5"),
+        raw_line(loan_id="8"),
+        raw_line(loan_id="7", loan_amount="-3"),
+    ]
+    assert _reasons_by_line(spark, lines) == {2: ["BAD_STATUS"], 4: ["NEGATIVE_AMOUNT"]}
+    assert _kept_amounts(spark, lines, loan_id=7) == []
 
 
 def test_counts_balance_and_line_numbers_span_blocks(spark: SparkSession) -> None:
     lines = [raw_line(loan_id=str(i)) for i in range(1, 21)]
     lines[4] = raw_line(loan_id="5", flag_own_car="X")  # line 6
     lines[17] = raw_line(loan_id="18", loan_amount="-1")  # line 19
-    validated = validate(lines_frame(spark, lines, blocks=4), *WINDOW)
+    validated = validate(lines_frame(spark, lines, blocks=4), WINDOW)
     counts = summarise(row.asDict() for row in quality_stats_by_block(validated).collect())
     assert counts.header_lines == 1
     assert (counts.rows_in, counts.rows_accepted, counts.rows_quarantined) == (20, 18, 2)
@@ -136,7 +159,7 @@ def test_counts_balance_and_line_numbers_span_blocks(spark: SparkSession) -> Non
 
 def test_typed_values_of_an_accepted_row(spark: SparkSession) -> None:
     line = raw_line(loan_id="42", id="5008805", flag_own_car="Y", status="1", loan_amount="123.456")
-    (row,) = accepted_loans(validate(lines_frame(spark, [line]), *WINDOW)).collect()
+    (row,) = accepted_loans(validate(lines_frame(spark, [line]), WINDOW)).collect()
     assert row.asDict() == {
         "id": 5008805,
         "loan_id": 42,
@@ -150,14 +173,14 @@ def test_typed_values_of_an_accepted_row(spark: SparkSession) -> None:
 
 
 def test_a_repeated_header_is_counted_not_validated(spark: SparkSession) -> None:
-    validated = validate(lines_frame(spark, [raw_line(), RAW_HEADER], header=True), *WINDOW)
+    validated = validate(lines_frame(spark, [raw_line(), RAW_HEADER], header=True), WINDOW)
     counts = summarise(row.asDict() for row in quality_stats_by_block(validated).collect())
     assert (counts.header_lines, counts.header_is_first_line) == (2, True)
     assert (counts.rows_in, counts.rows_accepted, counts.rows_quarantined) == (1, 1, 0)
 
 
 def test_a_file_without_header_has_no_header_line(spark: SparkSession) -> None:
-    validated = validate(lines_frame(spark, [raw_line()], header=False), *WINDOW)
+    validated = validate(lines_frame(spark, [raw_line()], header=False), WINDOW)
     counts = summarise(row.asDict() for row in quality_stats_by_block(validated).collect())
     assert (counts.header_lines, counts.header_is_first_line) == (0, False)
     assert counts.rows_in == 1
@@ -166,7 +189,7 @@ def test_a_file_without_header_has_no_header_line(spark: SparkSession) -> None:
 def test_duplicate_lines_get_their_text_back_from_a_rescan(spark: SparkSession) -> None:
     lines = [raw_line(loan_id="7", loan_amount="100.0"), raw_line(loan_id="7", loan_amount="2.0")]
     frame = lines_frame(spark, lines, blocks=2)
-    validated = validate(frame, *WINDOW)
+    validated = validate(frame, WINDOW)
     counts = summarise(row.asDict() for row in quality_stats_by_block(validated).collect())
     # Without the rescan the duplicate's text is not carried (it stayed out of the shuffle)...
     (bare,) = quarantine_rows(validated, counts.block_offsets).collect()
@@ -185,12 +208,12 @@ def test_header_spellings_are_recognised_and_lookalike_lines_are_not(spark: Spar
     for spelling in spellings:
         frame = lines_frame(spark, [spelling, raw_line()], header=False)
         counts = summarise(
-            row.asDict() for row in quality_stats_by_block(validate(frame, *WINDOW)).collect()
+            row.asDict() for row in quality_stats_by_block(validate(frame, WINDOW)).collect()
         )
         assert (counts.header_lines, counts.header_is_first_line, counts.rows_in) == (1, True, 1)
     lookalikes = [RAW_HEADER + ",extra", " " + RAW_HEADER, "loan_id", "Zebra," + raw_line()]
     frame = lines_frame(spark, lookalikes, header=True)
     counts = summarise(
-        row.asDict() for row in quality_stats_by_block(validate(frame, *WINDOW)).collect()
+        row.asDict() for row in quality_stats_by_block(validate(frame, WINDOW)).collect()
     )
     assert (counts.header_lines, counts.rows_in, counts.rows_quarantined) == (1, 4, 4)

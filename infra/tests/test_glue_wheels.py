@@ -205,7 +205,10 @@ def third_party_imports() -> set[str]:
     # SQLAlchemy loads the DB-API driver named in the job's --online_store URL.
     main = (MODULES / "feature_pipeline" / "main.tf").read_text()
     modules.update(re.findall(r'"--online_store"\s*=\s*"postgresql\+(\w+)://', main))
-    return modules - set(sys.stdlib_module_names) - {"feature_pipeline", "__future__"}
+    # feature_pipeline_jvm (local JVM tuning, same distribution) is imported by the CLI only,
+    # never on the Glue path (feature-pipeline/tests/test_glue_job.py checks that).
+    first_party = {"feature_pipeline", "feature_pipeline_jvm", "__future__"}
+    return modules - set(sys.stdlib_module_names) - first_party
 
 
 def test_every_third_party_import_is_in_glue_or_shipped() -> None:

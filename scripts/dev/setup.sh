@@ -102,7 +102,7 @@ fi
 # Pre-parsed JVM classes for every later Spark start (feature-pipeline runs, its tests): built
 # once per machine and JDK, ~30 s; a run without it is only a few seconds slower.
 log "JVM class-data-sharing archive for Spark (once per machine)"
-.venv/bin/feature-pipeline build-class-archive \
+.venv/bin/feature-pipeline-jvm build-class-archive \
   || log "WARNING: no class archive (see the error above); Spark runs will only start slower"
 
 log "ready: $(.venv/bin/python --version), console commands in .venv/bin/"

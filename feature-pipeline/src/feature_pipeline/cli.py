@@ -11,17 +11,15 @@ import typer
 from pydantic import ValidationError
 from pyspark.sql import SparkSession
 
-from feature_pipeline import class_archive
 from feature_pipeline.config import QualitySettings, SparkSettings
-from feature_pipeline.errors import InputError, OnlineStoreError
-from feature_pipeline.expectations import ExpectationResult, render
-from feature_pipeline.pipeline import PipelineRunError, RunRequest, run
+from feature_pipeline.errors import InputError
+from feature_pipeline.outcome import EXIT_BAD_INPUT, RunFailedError, execute
+from feature_pipeline.request import DEFAULT_RETAIN_RUNS, RunRequest
+from feature_pipeline.spark_session import build_session
+from feature_pipeline.store_access import STORE_AUTH_MODES, StoreAuth
+from feature_pipeline_jvm.options import JvmSettings, java_options
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
-
-EXIT_DATA_QUALITY = 1
-EXIT_BAD_INPUT = 2
-EXIT_ONLINE_STORE = 3
 
 
 @app.callback()
@@ -36,45 +34,38 @@ def _parse_day(value: str) -> date:
         raise typer.BadParameter(f"{value!r} is not a YYYY-MM-DD date") from error
 
 
-def _print_failure(report: dict[str, Any]) -> None:
-    quality = report.get("quality")
-    if quality:
-        typer.echo(
-            f"rows in {quality['rows_in']}: accepted {quality['rows_accepted']}, "
-            f"quarantined {quality['rows_quarantined']} {quality['violations_by_rule']}",
-            err=True,
-        )
-    results = [ExpectationResult(**item) for item in report.get("expectations", [])]
-    if results:
-        typer.echo(render(results), err=True)
-    typer.echo(f"run failed: {report.get('error')}; nothing was committed", err=True)
+def _store_auth(value: str) -> StoreAuth:
+    for mode in STORE_AUTH_MODES:
+        if value == mode:
+            return mode
+    raise typer.BadParameter(f"{value!r} is not one of {', '.join(STORE_AUTH_MODES)}")
 
 
-def execute(
-    request: RunRequest, quality: QualitySettings, spark: SparkSession | None = None
-) -> dict[str, Any]:
-    """Run and translate failures into exit codes; shared by the CLI and the Glue script."""
-    try:
-        report = run(request, quality_settings=quality, spark=spark)
-    except PipelineRunError as failure:
-        _print_failure(failure.report)
-        code = EXIT_DATA_QUALITY if "expectations" in failure.report else EXIT_BAD_INPUT
-        if isinstance(failure.__cause__, InputError):
-            code = EXIT_BAD_INPUT
-        raise typer.Exit(code) from failure
-    except InputError as error:
-        typer.echo(f"bad input: {error}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from error
-    except OnlineStoreError as error:
-        typer.echo(f"online store: {error}; training outputs were not committed", err=True)
-        raise typer.Exit(EXIT_ONLINE_STORE) from error
-    return report
+def local_session(input_bytes: int | None) -> SparkSession:
+    """The local session, its JVM tuned for this machine and the input's size."""
+    return build_session(SparkSettings(), java_options=java_options(JvmSettings(), input_bytes))
+
+
+def _summary(report: dict[str, Any]) -> dict[str, Any]:
+    outputs = report["outputs"]
+    return {
+        **{key: report[key] for key in ("run_id", "as_of", "status", "timings_seconds")},
+        "rows": {
+            key: report["quality"][key] for key in ("rows_in", "rows_accepted", "rows_quarantined")
+        },
+        "online_rows": report["online_store"]["rows"],
+        "output": outputs["root"],
+        "run": outputs["run"],
+        "latest": outputs["latest"]["prefix"],
+    }
 
 
 @app.command("run")
 def run_command(
     input_uri: Annotated[str, typer.Option("--input", help="Raw loans CSV: local path or s3://")],
-    output_uri: Annotated[str, typer.Option("--output", help="Output directory or s3:// prefix")],
+    output_uri: Annotated[
+        str, typer.Option("--output", help="Output root (runs + _LATEST): folder or s3:// prefix")
+    ],
     online_store: Annotated[
         str,
         typer.Option(
@@ -83,8 +74,18 @@ def run_command(
     ],
     as_of: Annotated[str, typer.Option("--as-of", help="Materialisation date T, YYYY-MM-DD")],
     run_id: Annotated[
-        str | None, typer.Option("--run-id", help="Defaults to <as_of>-<input hash prefix>")
+        str | None,
+        typer.Option("--run-id", help="Defaults to <as_of>-<hash of input and settings>"),
     ] = None,
+    store_auth: Annotated[
+        str, typer.Option("--store-auth", help="password (URL as given) or iam (RDS IAM token)")
+    ] = "password",
+    allow_shrink: Annotated[
+        bool, typer.Option("--allow-shrink", help="Publish even if many live customers drop out")
+    ] = False,
+    retain_runs: Annotated[
+        int, typer.Option("--retain-runs", min=1, help="Complete runs kept under the output")
+    ] = DEFAULT_RETAIN_RUNS,
     max_quarantine_share: Annotated[
         float | None, typer.Option("--max-quarantine-share", min=0.0, max=1.0)
     ] = None,
@@ -92,7 +93,7 @@ def run_command(
         bool, typer.Option("--native-s3", help="Let Spark read/write s3:// itself (Glue)")
     ] = False,
 ) -> None:
-    """Validate the raw file, build the training set and refresh the online feature store."""
+    """Validate the raw file, write a run of the training set and refresh the online store."""
     overrides: dict[str, Any] = {}
     if max_quarantine_share is not None:
         overrides["max_quarantine_share"] = max_quarantine_share
@@ -101,36 +102,24 @@ def run_command(
     except ValidationError as error:
         typer.echo(f"bad settings: {error}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from error
-    request = RunRequest(
-        input_uri=input_uri,
-        output_uri=output_uri,
-        online_store_url=online_store,
-        as_of=_parse_day(as_of),
-        run_id=run_id,
-        native_s3=native_s3,
-    )
-    report = execute(request, quality)
-    summary: dict[str, Any] = {
-        key: report[key]
-        for key in ("run_id", "as_of", "status", "timings_seconds")
-        if key in report
-    }
-    summary["rows"] = {
-        key: report["quality"][key] for key in ("rows_in", "rows_accepted", "rows_quarantined")
-    }
-    summary["output"] = report["outputs"]["root"]
-    json.dump(summary, sys.stdout, indent=2)
-    sys.stdout.write("\n")
-
-
-@app.command("build-class-archive")
-def build_class_archive_command(
-    force: Annotated[bool, typer.Option("--force", help="Rebuild even if it exists")] = False,
-) -> None:
-    """Build this machine's JVM class-data-sharing archive (once; runs start faster with it)."""
     try:
-        path = class_archive.build(SparkSettings(), force=force)
-    except (RuntimeError, OSError) as error:  # no java, a failed dump, an unwritable cache dir
-        typer.echo(f"class archive not built: {error}", err=True)
-        raise typer.Exit(1) from error
-    typer.echo(f"{path} ({path.stat().st_size / 2**20:.0f} MiB)")
+        request = RunRequest.from_uris(
+            input_uri,
+            output_uri,
+            online_store,
+            _parse_day(as_of),
+            store_auth=_store_auth(store_auth),
+            run_id=run_id,
+            native_s3=native_s3,
+            allow_shrink=allow_shrink,
+            retain_runs=retain_runs,
+        )
+    except InputError as error:
+        typer.echo(f"bad input: {error}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from error
+    try:
+        report = execute(request, quality, spark=local_session)
+    except RunFailedError as failure:
+        raise typer.Exit(failure.exit_code) from failure
+    json.dump(_summary(report), sys.stdout, indent=2)
+    sys.stdout.write("\n")

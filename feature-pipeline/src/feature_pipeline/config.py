@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
-from datetime import date
-from pathlib import Path
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,31 +21,39 @@ class SparkSettings(BaseSettings):
     shuffle_partitions: int = Field(default=4, ge=1)
     max_partition_bytes: int = Field(default=16 * 1024 * 1024, ge=1024 * 1024)
     extra_conf: dict[str, str] = Field(default_factory=dict)
-    # Inputs at least this large run long enough for the optimising JIT compiler (C2) to pay
-    # for itself; smaller ones run on C1 alone. Measured: 141 MB, C1 only -30 % CPU; 1.43 GB,
-    # C2 -33 % CPU and -31 % wall.
-    full_jit_from_bytes: int = Field(default=512 * 1024 * 1024, ge=0)
-    # Start the JVM from the class-data-sharing archive when it has been built (see
-    # class_archive.py); a missing or stale archive only costs start-up time.
-    class_data_sharing: bool = True
-    class_archive_dir: Path = Field(default_factory=lambda: _cache_home() / "feature-pipeline")
-    # Set by class_archive.build() for the one run that writes the archive.
-    archive_classes_at_exit: Path | None = None
 
 
-def _cache_home() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+@dataclass(frozen=True)
+class DateWindow:
+    """Inclusive range of plausible loan dates."""
+
+    earliest: date
+    latest: date
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February in a year without one
+        return day.replace(year=day.year - years, day=28)
 
 
 class QualitySettings(BaseSettings):
-    """Row-level windows and dataset-level expectation thresholds."""
+    """Row-level windows and dataset-level expectation thresholds.
+
+    Every field is also a Glue job argument of the same name (glue/job.py), so each market sets
+    its own values without code.
+    """
 
     model_config = SettingsConfigDict(env_prefix="FEATURE_PIPELINE_", frozen=True)
 
-    # The lender's extract holds loans of 2019-01-01..2020-12-30; a year either side is slack,
-    # anything further out is a typo. Override for other extracts.
-    loan_date_min: date = date(2018, 1, 1)
-    loan_date_max: date = date(2021, 12, 31)
+    # Plausible loan dates, relative to the run's as_of: from this many calendar years before
+    # it up to this many days after it. Anything further out is a typo (a wrong century, a
+    # swapped digit). The year after as_of is slack for runs as of a past date on a newer file
+    # (backfills, monitoring's skew recompute); a market whose daily extract can never hold
+    # a future loan may set it to 1 (a day for time zones ahead of UTC).
+    loan_history_years: int = Field(default=3, ge=1, le=100)
+    max_days_after_as_of: int = Field(default=366, ge=0)
     max_quarantine_share: float = Field(default=0.05, ge=0.0, le=1.0)
     # Real file: 1.488 % positives. Outside this band the label column is almost certainly broken.
     positive_rate_min: float = Field(default=0.002, ge=0.0, le=1.0)
@@ -55,11 +62,23 @@ class QualitySettings(BaseSettings):
     # Pensioners carry the employment sentinel (null years_on_the_job): ~1 in 6 in the real file.
     max_null_share_years_on_the_job: float = Field(default=0.5, ge=0.0, le=1.0)
     max_inconsistent_customers: int = Field(default=0, ge=0)
+    # Volume guard: the largest share of the live store's customers a run may drop (a truncated
+    # but well-formed file would otherwise take them offline). --allow-shrink overrides it.
+    max_store_shrink_share: float = Field(default=0.05, ge=0.0, le=1.0)
+
+    def loan_date_window(self, as_of: date) -> DateWindow:
+        return DateWindow(
+            _years_before(as_of, self.loan_history_years),
+            as_of + timedelta(days=self.max_days_after_as_of),
+        )
 
     @model_validator(mode="after")
     def _ordered_bounds(self) -> QualitySettings:
-        if self.loan_date_min > self.loan_date_max:
-            raise ValueError("loan_date_min must not be after loan_date_max")
         if self.positive_rate_min > self.positive_rate_max:
             raise ValueError("positive_rate_min must not exceed positive_rate_max")
         return self
+
+
+def quality_setting_names() -> tuple[str, ...]:
+    """The settings a caller may override by name (CLI --set, Glue job arguments)."""
+    return tuple(QualitySettings.model_fields)

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from feature_pipeline.config import QualitySettings
+from feature_pipeline.online_store import VolumeCheck
 from feature_pipeline.quality import QualityCounts
 
 
@@ -28,6 +29,20 @@ class DataQualityError(RuntimeError):
         failed = [result for result in results if not result.passed]
         super().__init__(
             "data-quality expectations failed: " + ", ".join(result.name for result in failed)
+        )
+
+
+class StoreShrinkError(DataQualityError):
+    """The volume guard refused to publish a store that loses too many live customers."""
+
+    def __init__(self, results: list[ExpectationResult], check: VolumeCheck) -> None:
+        super().__init__(results)
+        self.check = check
+        self.args = (
+            f"refused to publish the online store: it would lose {check.lost_customers} of the "
+            f"{check.live_rows} live customers ({check.lost_share:.1%}; the new store has "
+            f"{check.new_rows} rows); nothing was changed. If the input really is this small, "
+            "run again with --allow-shrink (Glue: --allow_shrink true)",
         )
 
 
@@ -96,6 +111,21 @@ def evaluate(
             "job_start_date or flag_own_car",
         ),
     ]
+
+
+def store_volume(
+    check: VolumeCheck, settings: QualitySettings, allow_shrink: bool
+) -> ExpectationResult:
+    """The volume guard as an expectation: live customers the new store would drop."""
+    limit = settings.max_store_shrink_share
+    live = "no live store" if check.live_rows is None else f"{check.live_rows} live customers"
+    return ExpectationResult(
+        "store_customers_lost",
+        allow_shrink or check.lost_share <= limit,
+        check.lost_share,
+        f"<= {limit} ({check.lost_customers} of {live} missing from the {check.new_rows} "
+        f"new rows{'; --allow-shrink given' if allow_shrink else ''})",
+    )
 
 
 def render(results: list[ExpectationResult]) -> str:

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F  # noqa: N812 - the conventional PySpark alias
 
+from feature_pipeline.config import DateWindow
 from feature_pipeline.rules import Rule
 from feature_pipeline.schema import RAW_COLUMN_COUNT, RAW_COLUMNS, RAW_DELIMITER, RAW_HEADER
 
-# Raw line columns (produced by io_spark.read_raw_lines or built by hand in tests).
+# Raw line columns (produced by spark_io.read_raw_lines or built by hand in tests).
 LINE_BLOCK = "line_block"  # byte offset of the file split the line was read from
 LINE_SEQ = "line_seq"  # strictly increasing within a split, in file order
 LINE_VALUE = "value"
@@ -65,20 +65,50 @@ def _flag(condition: Column) -> Column:
     return F.coalesce(condition, F.lit(False))
 
 
-def validate(lines: DataFrame, loan_date_min: date, loan_date_max: date) -> DataFrame:
+def validate(lines: DataFrame, window: DateWindow) -> DataFrame:
     """Raw lines (line_block, line_seq, value) -> typed columns + header mark + one flag per rule.
 
     The work is laid out as successive projections, each computing every expensive expression
     (split, regex, date parse) exactly once; Spark does not collapse projections that would
     duplicate such expressions, and conditional branches would otherwise re-evaluate them.
     """
+    fields = _split_fields(lines)
+    typed = _rule_flags(_parse_fields(fields), window)
+    with_duplicates = _flag_duplicates(typed)
+    rejected = F.lit(False)
+    for column in RULE_COLUMNS.values():
+        rejected = rejected | F.col(column)
+    return with_duplicates.withColumn(REJECTED, rejected).select(
+        LINE_BLOCK,
+        LINE_SEQ,
+        IS_HEADER,
+        REJECTED,
+        *RULE_COLUMNS.values(),
+        *TYPED_COLUMNS,
+        F.when(F.col(REJECTED), F.col(LINE_VALUE)).alias(RAW_LINE),
+    )
+
+
+_USED_FIELDS = (
+    "loan_id",
+    "id",
+    "flag_own_car",
+    "status",
+    "birthday",
+    "job_start_date",
+    "loan_date",
+    "loan_amount",
+)
+
+
+def _split_fields(lines: DataFrame) -> DataFrame:
+    """Header mark, well-formedness and the text of each field the rules read."""
     value = F.col(LINE_VALUE)
     # Any line spelling the header is set aside (never validated as data); the stats check that
     # there is exactly one and that it is the first line of the file. A header starts with "l",
     # "L" or a byte-order mark, all of which sort at or after "L" byte-wise, while a data line
-    # starts with a digit: one byte comparison keeps the normalisation off the data lines.
-    # (A character-based prefix test, substring(), counted the characters of every line and
-    # took ~8 % of the job's CPU.)
+    # starts with a digit: one byte comparison keeps the normalisation off the data lines
+    # (a character-based prefix test counts the characters of every line).
     normalised = F.lower(F.regexp_replace(value, r"^\x{FEFF}|\s+$", ""))
     looks_like_header = value >= F.lit("L")
     split = lines.select(
@@ -89,25 +119,22 @@ def validate(lines: DataFrame, loan_date_min: date, loan_date_max: date) -> Data
         F.split(value, RAW_DELIMITER, -1).alias("_parts"),
     )
     well_formed = ~F.col(IS_HEADER) & (F.size("_parts") == RAW_COLUMN_COUNT)
-    used = (
-        "loan_id",
-        "id",
-        "flag_own_car",
-        "status",
-        "birthday",
-        "job_start_date",
-        "loan_date",
-        "loan_amount",
-    )
-    fields = split.select(
+    return split.select(
         LINE_BLOCK,
         LINE_SEQ,
         LINE_VALUE,
         IS_HEADER,
         well_formed.alias("_well_formed"),
-        *[F.when(well_formed, _field(F.col("_parts"), name)).alias(f"_{name}") for name in used],
+        *[
+            F.when(well_formed, _field(F.col("_parts"), name)).alias(f"_{name}")
+            for name in _USED_FIELDS
+        ],
     )
-    parsed = fields.select(
+
+
+def _parse_fields(fields: DataFrame) -> DataFrame:
+    """Each field's text parsed once: ids, amount shape, dates."""
+    return fields.select(
         "*",
         (F.col("_loan_id").rlike(_INTEGER_ID) & F.col("_id").rlike(_INTEGER_ID)).alias("_ids_ok"),
         F.col("_loan_amount").rlike(_DECIMAL).alias("_amount_ok"),
@@ -115,21 +142,26 @@ def validate(lines: DataFrame, loan_date_min: date, loan_date_max: date) -> Data
         _parse_date(F.col("_birthday")).alias("_birthday_d"),
         _parse_date(F.col("_job_start_date")).alias("_job_start_d"),
     )
+
+
+def _present_but_bad(text: str, parsed_date: str) -> Column:
+    return (F.col(text) != "") & F.col(parsed_date).isNull()
+
+
+def _rule_flags(parsed: DataFrame, window: DateWindow) -> DataFrame:
+    """One boolean per row-level rule (duplicates aside), and the typed values."""
     amount = F.when(F.col("_amount_ok"), F.col("_loan_amount").cast("double"))
     well = F.col("_well_formed")
     loan_date = F.col("_loan_date_d")
-
-    def present_but_bad(text: str, parsed_date: str) -> Column:
-        return (F.col(text) != "") & F.col(parsed_date).isNull()
-
     bad_date = (
         loan_date.isNull()
-        | present_but_bad("_birthday", "_birthday_d")
-        | present_but_bad("_job_start_date", "_job_start_d")
+        | _present_but_bad("_birthday", "_birthday_d")
+        | _present_but_bad("_job_start_date", "_job_start_d")
     )
+    out_of_window = (loan_date < F.lit(window.earliest)) | (loan_date > F.lit(window.latest))
     status_ok = F.col("_status").isin("0", "1")
     car_ok = F.col("_flag_own_car").isin("Y", "N")
-    typed = parsed.select(
+    return parsed.select(
         LINE_BLOCK,
         LINE_SEQ,
         LINE_VALUE,
@@ -137,9 +169,7 @@ def validate(lines: DataFrame, loan_date_min: date, loan_date_max: date) -> Data
         _flag(~F.col(IS_HEADER) & ~well).alias(RULE_COLUMNS[Rule.WRONG_COLUMN_COUNT]),
         _flag(well & ~F.col("_ids_ok")).alias(RULE_COLUMNS[Rule.MISSING_ID]),
         _flag(well & bad_date).alias(RULE_COLUMNS[Rule.BAD_DATE]),
-        _flag(
-            well & ((loan_date < F.lit(loan_date_min)) | (loan_date > F.lit(loan_date_max)))
-        ).alias(RULE_COLUMNS[Rule.DATE_OUT_OF_WINDOW]),
+        _flag(well & out_of_window).alias(RULE_COLUMNS[Rule.DATE_OUT_OF_WINDOW]),
         _flag(well & ~F.col("_amount_ok")).alias(RULE_COLUMNS[Rule.NON_NUMERIC_AMOUNT]),
         _flag(well & (amount < 0)).alias(RULE_COLUMNS[Rule.NEGATIVE_AMOUNT]),
         _flag(well & ~car_ok).alias(RULE_COLUMNS[Rule.BAD_FLAG_OWN_CAR]),
@@ -156,35 +186,31 @@ def validate(lines: DataFrame, loan_date_min: date, loan_date_max: date) -> Data
         F.col("_job_start_d").alias("job_start_date"),
     )
 
-    # Duplicates: the first occurrence in file order wins, whatever else is wrong with it; lines
-    # whose loan_id cannot be read (wrong column count, missing id) take no part. (Measured: one
-    # window over the rows beats ranking only the keys and broadcasting the later occurrences
-    # back, because the key pass re-parses the file.) The line text is carried through the
-    # window's shuffle only for lines already rejected: shuffling every line's text was the
-    # window's main cost. A line rejected only as a duplicate gets its text back in
-    # quarantine_rows.
-    typed = typed.withColumn(
-        LINE_VALUE,
-        F.when(
-            F.greatest(*[F.col(c) for r, c in RULE_COLUMNS.items() if r != Rule.DUPLICATE_LOAN_ID]),
-            F.col(LINE_VALUE),
-        ),
-    )
-    file_order = Window.partitionBy("loan_id").orderBy(LINE_BLOCK, LINE_SEQ)
-    duplicate = F.col("loan_id").isNotNull() & (F.row_number().over(file_order) > 1)
-    with_duplicates = typed.withColumn(RULE_COLUMNS[Rule.DUPLICATE_LOAN_ID], duplicate)
 
-    rejected = F.lit(False)
-    for column in RULE_COLUMNS.values():
-        rejected = rejected | F.col(column)
-    return with_duplicates.withColumn(REJECTED, rejected).select(
-        LINE_BLOCK,
-        LINE_SEQ,
-        IS_HEADER,
-        REJECTED,
-        *RULE_COLUMNS.values(),
-        *TYPED_COLUMNS,
-        F.when(F.col(REJECTED), F.col(LINE_VALUE)).alias(RAW_LINE),
+def _flag_duplicates(typed: DataFrame) -> DataFrame:
+    """DUPLICATE_LOAN_ID: a line that breaks no other rule, after such a line with its loan_id.
+
+    So the first *valid* copy of a loan_id is kept, wherever it is; malformed copies are
+    quarantined for what is wrong with them (not as duplicates), and a loan_id whose copies are
+    all malformed keeps none. Lines whose loan_id cannot be read take no part. The line text is
+    carried through the window's shuffle only for lines already rejected (shuffling every line's
+    text was the window's main cost); a line rejected only as a duplicate gets its text back in
+    quarantine_rows.
+    """
+    otherwise_rejected = F.greatest(
+        *[F.col(c) for r, c in RULE_COLUMNS.items() if r != Rule.DUPLICATE_LOAN_ID]
+    )
+    typed = typed.withColumn("_otherwise_rejected", otherwise_rejected).withColumn(
+        LINE_VALUE, F.when(F.col("_otherwise_rejected"), F.col(LINE_VALUE))
+    )
+    file_order = Window.partitionBy("loan_id", "_otherwise_rejected").orderBy(LINE_BLOCK, LINE_SEQ)
+    duplicate = (
+        F.col("loan_id").isNotNull()
+        & ~F.col("_otherwise_rejected")
+        & (F.row_number().over(file_order) > 1)
+    )
+    return typed.withColumn(RULE_COLUMNS[Rule.DUPLICATE_LOAN_ID], duplicate).drop(
+        "_otherwise_rejected"
     )
 
 

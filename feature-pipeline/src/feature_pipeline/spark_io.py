@@ -1,15 +1,12 @@
-"""The Spark edges of the job: reading raw lines and writing the staged outputs."""
+"""The Spark edges of the job: reading raw lines and writing a run's files."""
 
 from __future__ import annotations
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F  # noqa: N812 - the conventional PySpark alias
 
+from feature_pipeline.lake import ONLINE_PARQUET, QUARANTINE, TRAINING_CSV, TRAINING_PARQUET
 from feature_pipeline.quality import LINE_BLOCK, LINE_SEQ, LINE_VALUE
-
-TRAINING_CSV = "training_set/csv"
-TRAINING_PARQUET = "training_set/parquet"
-QUARANTINE = "quarantine"
 
 
 def read_raw_lines(spark: SparkSession, path: str) -> DataFrame:
@@ -44,3 +41,7 @@ def write_training_parquet(training: DataFrame, root: str) -> None:
 
 def write_quarantine(quarantine: DataFrame, root: str) -> None:
     quarantine.write.mode("overwrite").json(_join(root, QUARANTINE))
+
+
+def write_online_parquet(online: DataFrame, root: str) -> None:
+    online.write.mode("overwrite").parquet(_join(root, ONLINE_PARQUET))

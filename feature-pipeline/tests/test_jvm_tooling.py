@@ -1,8 +1,13 @@
-"""The JVM class-data-sharing archive: where it lives, that a JVM really maps it, that a broken
-one is harmless, and that the built-in sample it is trained on exercises the quality rules."""
+"""Local JVM start-up tooling (feature_pipeline_jvm): the options lookup and the archive builder.
+
+Where the archive lives, that a JVM really maps it, that a broken one is harmless, that the
+sample it is built from exercises the quality rules, and which JIT tiers a run gets.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import subprocess
 import sys
@@ -13,28 +18,30 @@ from pathlib import Path
 import pytest
 from pyspark.sql import SparkSession
 
-from feature_pipeline import class_archive
-from feature_pipeline.config import SparkSettings
+from feature_pipeline.config import DateWindow, SparkSettings
+from feature_pipeline.location import LocalPath, parse_location
 from feature_pipeline.quality import quality_stats_by_block, summarise, validate
-from feature_pipeline.spark_session import java_options
+from feature_pipeline.spark_session import session_conf
+from feature_pipeline_jvm import archive
+from feature_pipeline_jvm.options import C1_ONLY, JvmSettings, archive_path, java_options
 from tests.rows import lines_frame
-
-WINDOW = (date(2018, 1, 1), date(2021, 12, 31))
 
 
 def test_the_sample_sends_lines_through_acceptance_and_quarantine(spark: SparkSession) -> None:
-    _header, *lines = class_archive.sample_lines()
-    validated = validate(lines_frame(spark, lines), *WINDOW)
+    _header, *lines = archive.sample_text().splitlines()
+    dates = [row["loan_date"] for row in csv.DictReader(io.StringIO(archive.sample_text()))]
+    window = DateWindow(date.fromisoformat(min(dates)), date.fromisoformat(max(dates)))
+    validated = validate(lines_frame(spark, lines), window)
     counts = summarise(row.asDict() for row in quality_stats_by_block(validated).collect())
     assert (counts.rows_in, counts.rows_accepted, counts.rows_quarantined) == (50, 48, 2)
     assert counts.by_rule["BAD_FLAG_OWN_CAR"] == 1
-    assert counts.by_rule["DUPLICATE_LOAN_ID"] == 2
+    assert counts.by_rule["DUPLICATE_LOAN_ID"] == 1
     assert counts.accepted_positives == 1
 
 
 def test_the_archive_name_follows_the_jdk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = SparkSettings(class_archive_dir=tmp_path)
-    real = class_archive.archive_path(settings)
+    settings = JvmSettings(class_archive_dir=tmp_path)
+    real = archive_path(settings)
     assert real is not None
     assert (real.parent, real.suffix) == (tmp_path, ".jsa")
     other_jdk = tmp_path / "other-jdk"
@@ -42,32 +49,57 @@ def test_the_archive_name_follows_the_jdk(tmp_path: Path, monkeypatch: pytest.Mo
     (other_jdk / "bin" / "java").write_text("#!/bin/sh\n")
     (other_jdk / "bin" / "java").chmod(0o755)
     monkeypatch.setenv("JAVA_HOME", str(other_jdk))
-    assert class_archive.archive_path(settings) not in (None, real)
+    assert archive_path(settings) not in (None, real)
 
 
 def test_no_archive_option_until_one_is_built_or_when_sharing_is_off(tmp_path: Path) -> None:
-    settings = SparkSettings(class_archive_dir=tmp_path)
-    assert class_archive.usable_archive(settings) is None
-    assert "SharedArchiveFile" not in java_options(settings)
-    path = class_archive.archive_path(settings)
+    settings = JvmSettings(class_archive_dir=tmp_path)
+    assert not any("SharedArchiveFile" in option for option in java_options(settings))
+    path = archive_path(settings)
     assert path is not None
     path.write_bytes(b"x")
     assert f"-XX:SharedArchiveFile={path}" in java_options(settings)
-    off = SparkSettings(class_archive_dir=tmp_path, class_data_sharing=False)
-    assert "SharedArchiveFile" not in java_options(off)
+    off = JvmSettings(class_archive_dir=tmp_path, class_data_sharing=False)
+    assert not any("SharedArchiveFile" in option for option in java_options(off))
 
 
 def test_no_archive_when_an_agent_hooks_class_loading(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = SparkSettings(class_archive_dir=tmp_path)
-    path = class_archive.archive_path(settings)
+    settings = JvmSettings(class_archive_dir=tmp_path)
+    path = archive_path(settings)
     assert path is not None
     path.write_bytes(b"x")
     monkeypatch.setenv("JAVA_TOOL_OPTIONS", "-XX:StartFlightRecording=filename=run.jfr")
-    assert "SharedArchiveFile" not in java_options(settings)
+    assert not any("SharedArchiveFile" in option for option in java_options(settings))
     monkeypatch.setenv("JAVA_TOOL_OPTIONS", "-agentpath:/opt/profiler/libasyncProfiler.so")
-    assert "SharedArchiveFile" not in java_options(settings)
+    assert not any("SharedArchiveFile" in option for option in java_options(settings))
+
+
+def test_short_jobs_run_on_c1_and_large_inputs_get_the_optimising_jit() -> None:
+    settings = JvmSettings(full_jit_from_bytes=1000)
+    assert C1_ONLY in java_options(settings, input_bytes=999)
+    assert C1_ONLY not in java_options(settings, input_bytes=1000)
+    # Size unknown (s3:// staged through boto3): the short-job choice.
+    assert C1_ONLY in java_options(settings)
+    conf = session_conf(SparkSettings(), java_options(settings, input_bytes=5000))
+    assert C1_ONLY not in conf["spark.driver.extraJavaOptions"].split()
+    assert "-XX:+UseParallelGC" in conf["spark.driver.extraJavaOptions"].split()
+
+
+def test_extra_conf_replaces_the_java_options_whole() -> None:
+    settings = SparkSettings(extra_conf={"spark.driver.extraJavaOptions": "-Xss4m"})
+    assert session_conf(settings, ["-XX:+UseParallelGC"])["spark.driver.extraJavaOptions"] == (
+        "-Xss4m"
+    )
+
+
+def test_input_size_hint_is_local_only(tmp_path: Path) -> None:
+    source = tmp_path / "loans.csv"
+    source.write_bytes(b"x" * 1234)
+    assert LocalPath(source).size_bytes() == 1234
+    assert LocalPath(tmp_path / "missing.csv").size_bytes() is None
+    assert parse_location("s3://bucket/raw/loans.csv").size_bytes() is None
 
 
 _SESSION_PROBE = textwrap.dedent(
@@ -75,14 +107,13 @@ _SESSION_PROBE = textwrap.dedent(
     import sys
     from pathlib import Path
     from feature_pipeline.config import SparkSettings
-    from feature_pipeline.spark_session import build_session, java_options
+    from feature_pipeline.spark_session import build_session
+    from feature_pipeline_jvm.options import JvmSettings, java_options
 
-    settings = SparkSettings(master="local[1]", class_archive_dir=Path(sys.argv[1]))
+    jvm = JvmSettings(class_archive_dir=Path(sys.argv[1]))
     # Log where every class came from, next to the options the job really uses.
-    logged = java_options(settings) + f" -Xlog:class+load=info:file={sys.argv[2]}"
-    spark = build_session(
-        settings.model_copy(update={"extra_conf": {"spark.driver.extraJavaOptions": logged}})
-    )
+    options = [*java_options(jvm), f"-Xlog:class+load=info:file={sys.argv[2]}"]
+    spark = build_session(SparkSettings(master="local[1]"), java_options=options)
     print(spark.range(1000).selectExpr("sum(id)").first()[0])
     """
 )
@@ -101,8 +132,8 @@ def _start_session(archive_dir: Path, class_log: Path) -> subprocess.CompletedPr
 
 @pytest.fixture(scope="module")
 def built_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    settings = SparkSettings(class_archive_dir=tmp_path_factory.mktemp("class-archive"))
-    path = class_archive.build(settings)
+    settings = JvmSettings(class_archive_dir=tmp_path_factory.mktemp("class-archive"))
+    path = archive.build(settings)
     assert path.stat().st_size > 10 * 2**20
     assert [entry.name for entry in path.parent.iterdir()] == [path.name]  # no staging left
     return path
@@ -121,15 +152,14 @@ def test_a_built_archive_is_mapped_by_the_next_jvm(built_archive: Path, tmp_path
 
 
 def test_building_again_keeps_the_archive_unless_forced(built_archive: Path) -> None:
-    settings = SparkSettings(class_archive_dir=built_archive.parent)
+    settings = JvmSettings(class_archive_dir=built_archive.parent)
     before = built_archive.stat().st_mtime_ns
-    assert class_archive.build(settings) == built_archive
+    assert archive.build(settings) == built_archive
     assert built_archive.stat().st_mtime_ns == before
 
 
 def test_a_corrupt_archive_only_costs_start_up_time(tmp_path: Path) -> None:
-    settings = SparkSettings(class_archive_dir=tmp_path)
-    path = class_archive.archive_path(settings)
+    path = archive_path(JvmSettings(class_archive_dir=tmp_path))
     assert path is not None
     path.write_bytes(os.urandom(4096))
     class_log = tmp_path / "classes.log"
@@ -140,16 +170,12 @@ def test_a_corrupt_archive_only_costs_start_up_time(tmp_path: Path) -> None:
 
 
 def test_an_unusable_archive_dir_is_a_clear_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from typer.testing import CliRunner
-
-    from feature_pipeline.cli import app
-
     not_a_dir = tmp_path / "file"
     not_a_dir.write_text("")
     monkeypatch.setenv("FEATURE_PIPELINE_SPARK_CLASS_ARCHIVE_DIR", str(not_a_dir / "cache"))
-    result = CliRunner().invoke(app, ["build-class-archive"])
-    assert result.exit_code == 1
-    assert "class archive not built" in result.output
-    assert "Not a directory" in result.output
+    assert archive.main(["build-class-archive"]) == 1
+    error = capsys.readouterr().err
+    assert "class archive not built" in error
+    assert "Not a directory" in error
