@@ -48,9 +48,10 @@ class Float32MedianImputer(SimpleImputer):
     def __init__(self) -> None:
         super().__init__(strategy="median")
 
-    def fit(self, X: Any, y: Any = None) -> Float32MedianImputer:
+    def fit(self, X: Any, y: Any = None) -> Float32MedianImputer:  # noqa: N803 - sklearn's name
         super().fit(X, y)
-        self.statistics_ = self.statistics_.astype(np.float32).astype(np.float64)
+        medians = np.asarray(getattr(self, "statistics_"))  # noqa: B009 - set by super().fit
+        self.statistics_ = medians.astype(np.float32).astype(np.float64)
         return self
 
 

@@ -243,6 +243,13 @@ def run_training(
     }
     with mlflow.start_run(experiment_id=experiment_id) as run:
         model_uri = record_run(data, raw, training, split, trained, ev, verdict, timings)
+        if champion is not None and champion.comparison is not None:
+            c = champion.comparison
+            mlflow.log_metrics(
+                {"champion_test_auc_difference": c.difference,
+                 "champion_test_auc_difference_ci_low": c.low,
+                 "champion_test_auc_difference_ci_high": c.high}
+            )  # fmt: skip
         version = None
         if verdict.passed:
             version = registry.register_challenger(

@@ -274,7 +274,8 @@ def test_training_set_from_s3_pipeline_output(
             s3.upload_file(str(file), "features", f"features/{file.relative_to(out)}")
     loaded = _load("s3://features/features")
     assert loaded.fingerprint == _load(str(out)).fingerprint
-    assert loaded.serving is not None and loaded.serving.run_id == "r1"
+    assert loaded.serving is not None
+    assert loaded.serving.run_id == "r1"
     s3.delete_object(Bucket="features", Key="features/run=r1/_SUCCESS")
     with pytest.raises(DataValidationError, match="_SUCCESS"):
         load_training_data("s3://features/features")
