@@ -22,7 +22,7 @@ from model_training.evaluation import (
     compare_with_champion,
     evaluate_on_test,
 )
-from model_training.gate import GateInputs, GateVerdict, evaluate_gate
+from model_training.gate import ChampionResult, GateInputs, GateVerdict, evaluate_gate
 from model_training.model_card import CardInputs, write_model_card
 from model_training.reference import baseline_values, reference_statistics
 from model_training.search import SearchResult, search
@@ -104,6 +104,33 @@ def bundle_summary(
     return summary, reference
 
 
+def run_tags(
+    data: str,
+    raw: str | None,
+    training: TrainingData,
+    split: Split,
+    trained: Trained,
+    verdict: GateVerdict,
+    versions: dict[str, str],
+    config: TrainingConfig,
+) -> dict[str, str]:
+    return {
+        "data_fingerprint": training.fingerprint,
+        "data_source": data,
+        "raw_source": raw or "",
+        "code_version": tracking.code_version(),
+        "config_fingerprint": config.fingerprint(),
+        "seed": str(config.seed),
+        "candidate": trained.chosen.name,
+        tracking.SPLIT_TAG: json.dumps(split.fingerprint.to_dict()),
+        "search_truncated": str(trained.search.truncated).lower(),
+        "final_fit_capped": str(trained.plan.capped).lower(),
+        "gate_verdict": "pass" if verdict.passed else "fail",
+        "gate_reasons": "; ".join(verdict.reasons)[:4000],
+        **{f"lib.{k}": v for k, v in versions.items()},
+    }
+
+
 def record_run(
     data: str,
     raw: str | None,
@@ -120,21 +147,7 @@ def record_run(
     config = ev.config
     versions = tracking.library_versions()
     tracking.log_evidence(
-        tags={
-            "data_fingerprint": training.fingerprint,
-            "data_source": data,
-            "raw_source": raw or "",
-            "code_version": tracking.code_version(),
-            "config_fingerprint": config.fingerprint(),
-            "seed": str(config.seed),
-            "candidate": trained.chosen.name,
-            tracking.SPLIT_TAG: json.dumps(split.fingerprint.to_dict()),
-            "search_truncated": str(trained.search.truncated).lower(),
-            "final_fit_capped": str(trained.plan.capped).lower(),
-            "gate_verdict": "pass" if verdict.passed else "fail",
-            "gate_reasons": "; ".join(verdict.reasons)[:4000],
-            **{f"lib.{k}": v for k, v in versions.items()},
-        },
+        tags=run_tags(data, raw, training, split, trained, verdict, versions, config),
         params={
             "candidate": trained.chosen.name,
             "seed": config.seed,
@@ -206,6 +219,90 @@ def card_inputs(
     )
 
 
+@dataclass(frozen=True)
+class Stages:
+    """What the load, split, search, fit and evaluate stages produced."""
+
+    data: str
+    raw: str | None
+    training: TrainingData
+    split: Split
+    trained: Trained
+    ev: TestEvaluation
+
+
+def log_champion_comparison(champion: ChampionResult | None) -> None:
+    import mlflow
+
+    if champion is not None and champion.comparison is not None:
+        c = champion.comparison
+        mlflow.log_metrics(
+            {
+                "champion_test_auc_difference": c.difference,
+                "champion_test_auc_difference_ci_low": c.low,
+                "champion_test_auc_difference_ci_high": c.high,
+            }
+        )
+
+
+def log_model_card(
+    s: Stages, model_name: str, version: str | None, run_id: str, verdict: GateVerdict
+) -> None:
+    import mlflow
+
+    with tempfile.TemporaryDirectory(prefix="model-training-card-") as tmp:
+        card = card_inputs(
+            s.training,
+            s.split,
+            s.trained,
+            s.ev,
+            model_name=model_name,
+            model_version=version or "unregistered (gate failed)",
+            run_id=run_id,
+            gate=verdict.to_dict(),
+        )
+        write_model_card(card, Path(tmp))
+        mlflow.log_artifacts(tmp, tracking.MODEL_CARD)
+
+
+def gate_track_register_card(
+    s: Stages, settings: Settings, timings: dict[str, float]
+) -> tuple[GateVerdict, str, str | None]:
+    """The gate, track, register and card stages, in one MLflow run."""
+    import mlflow
+
+    config = s.ev.config
+    client = registry.configure(settings)
+    experiment_id = registry.ensure_experiment(
+        client, config.experiment_name, settings.resolved_artifact_location()
+    )
+    champion = compare_with_champion(client, config, s.split, s.ev)
+    verdict = evaluate_gate(
+        GateInputs(s.ev.metrics, s.ev.slices, s.ev.feature_usefulness(), champion), config.gate
+    )
+    with mlflow.start_run(experiment_id=experiment_id) as run:
+        run_id = run.info.run_id
+        model_uri = record_run(
+            s.data, s.raw, s.training, s.split, s.trained, s.ev, verdict, timings
+        )
+        log_champion_comparison(champion)
+        version = None
+        if verdict.passed:
+            version = registry.register_challenger(
+                client,
+                config.registered_model_name,
+                model_uri,
+                run_id,
+                {
+                    "data_fingerprint": s.training.fingerprint,
+                    "candidate": s.trained.chosen.name,
+                    "test_roc_auc": f"{s.ev.metrics['roc_auc']:.6f}",
+                },
+            )
+        log_model_card(s, config.registered_model_name, version, run_id, verdict)
+    return verdict, run_id, version
+
+
 def run_training(
     data: str,
     config: TrainingConfig,
@@ -213,7 +310,6 @@ def run_training(
     raw: str | None = None,
     reference: str | None = None,
 ) -> TrainResult:
-    import mlflow
 
     clock = {"start": time.perf_counter()}
     training = load_training_data(data, reference)
@@ -227,58 +323,17 @@ def run_training(
     )
     clock["evaluated"] = time.perf_counter()
 
-    client = registry.configure(settings)
-    experiment_id = registry.ensure_experiment(
-        client, config.experiment_name, settings.resolved_artifact_location()
-    )
-    champion = compare_with_champion(client, config, split, ev)
-    verdict = evaluate_gate(
-        GateInputs(ev.metrics, ev.slices, ev.feature_usefulness(), champion), config.gate
-    )
     timings = {
         "load_seconds": clock["loaded"] - clock["start"],
         "search_seconds": trained.search.seconds,
         "final_fit_seconds": sum(c.fit_seconds for c in trained.fitted.values()),
         "evaluate_seconds": clock["evaluated"] - clock["fitted"],
     }
-    with mlflow.start_run(experiment_id=experiment_id) as run:
-        model_uri = record_run(data, raw, training, split, trained, ev, verdict, timings)
-        if champion is not None and champion.comparison is not None:
-            c = champion.comparison
-            mlflow.log_metrics(
-                {"champion_test_auc_difference": c.difference,
-                 "champion_test_auc_difference_ci_low": c.low,
-                 "champion_test_auc_difference_ci_high": c.high}
-            )  # fmt: skip
-        version = None
-        if verdict.passed:
-            version = registry.register_challenger(
-                client,
-                config.registered_model_name,
-                model_uri,
-                run.info.run_id,
-                {
-                    "data_fingerprint": training.fingerprint,
-                    "candidate": trained.chosen.name,
-                    "test_roc_auc": f"{ev.metrics['roc_auc']:.6f}",
-                },
-            )
-        with tempfile.TemporaryDirectory(prefix="model-training-card-") as tmp:
-            card = card_inputs(
-                training,
-                split,
-                trained,
-                ev,
-                model_name=config.registered_model_name,
-                model_version=version or "unregistered (gate failed)",
-                run_id=run.info.run_id,
-                gate=verdict.to_dict(),
-            )
-            write_model_card(card, Path(tmp))
-            mlflow.log_artifacts(tmp, tracking.MODEL_CARD)
+    stages = Stages(data, raw, training, split, trained, ev)
+    verdict, run_id, version = gate_track_register_card(stages, settings, timings)
     timings["total_seconds"] = time.perf_counter() - clock["start"]
     return TrainResult(
-        run_id=run.info.run_id,
+        run_id=run_id,
         candidate=trained.chosen.name,
         gate_passed=verdict.passed,
         gate_reasons=verdict.reasons,
