@@ -75,11 +75,43 @@ def training_rows(raw_csv: Path) -> pd.DataFrame:
     return frame[OUT_COLUMNS].sort_values("loan_id").reset_index(drop=True)
 
 
+def online_rows(raw_csv: Path, as_of: str = "2021-01-01") -> pd.DataFrame:
+    """One served row per customer as of `as_of` (the online store's view): every loan before
+    as_of counts as previous."""
+    raw = pd.read_csv(raw_csv, usecols=RAW_COLUMNS, dtype={"flag_own_car": str})
+    cutoff = pd.Timestamp(as_of)
+    raw = raw[pd.to_datetime(raw["loan_date"]) < cutoff]
+    per_customer = raw.groupby("id").agg(
+        nb_previous_loans=("loan_id", "size"),
+        avg_amount_loans_previous=("loan_amount", "mean"),
+        birthday=("birthday", "first"),
+        job_start_date=("job_start_date", "first"),
+        flag_own_car=("flag_own_car", "first"),
+    )
+    birthday = pd.to_datetime(per_customer["birthday"], errors="coerce")
+    job_start = pd.to_datetime(per_customer["job_start_date"], errors="coerce")
+    return pd.DataFrame(
+        {
+            "id": per_customer.index,
+            "nb_previous_loans": per_customer["nb_previous_loans"].to_numpy(),
+            "avg_amount_loans_previous": per_customer["avg_amount_loans_previous"].to_numpy(),
+            "age": np.floor((cutoff - birthday).dt.days / 365).to_numpy(),
+            "years_on_the_job": np.floor((cutoff - job_start).dt.days / 365)
+            .where(job_start <= cutoff)
+            .to_numpy(),
+            "flag_own_car": per_customer["flag_own_car"].map({"Y": 1, "N": 0}).to_numpy(),
+        }
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--raw", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True, help="Parquet file to write")
+    parser.add_argument("--online", type=Path, help="also write the online rows (Parquet)")
     args = parser.parse_args()
+    if args.online:
+        online_rows(args.raw).to_parquet(args.online, index=False)
     rows = training_rows(args.raw)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_suffix(".tmp")

@@ -9,6 +9,7 @@ strictly earlier days).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -95,8 +96,46 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def write_pipeline_output(frame: pd.DataFrame, root: Path, parts: int = 2) -> Path:
-    """Mimic the feature pipeline output layout (contract 2) including `_SUCCESS`."""
+def online_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """One served row per customer, one loan after the customer's last training row."""
+    last = frame.sort_values(["id", "loan_date", "loan_id"]).groupby("id").tail(1)
+    return pd.DataFrame(
+        {
+            "id": last["id"].to_numpy(),
+            "nb_previous_loans": last["nb_previous_loans"].to_numpy() + 1,
+            "avg_amount_loans_previous": last["avg_amount_loans_previous"].fillna(130.0).to_numpy(),
+            "age": last["age"].to_numpy(),
+            "years_on_the_job": last["years_on_the_job"].to_numpy(),
+            "flag_own_car": last["flag_own_car"].to_numpy(),
+            "as_of": "2021-01-01",
+            "run_id": "r1",
+        }
+    )
+
+
+def write_pipeline_run(
+    frame: pd.DataFrame, output: Path, run_id: str = "r1", parts: int = 2, online: bool = True
+) -> Path:
+    """The lake layout of DESIGN C1: output/run=<id>/..., _SUCCESS, then the _LATEST pointer."""
+    run = write_pipeline_output(
+        frame, output / f"run={run_id}", parts, run_id=run_id, online=online
+    )
+    manifest = (run / "_SUCCESS").read_bytes()
+    pointer = {
+        "run_id": run_id,
+        "as_of": "2021-01-01",
+        "prefix": f"run={run_id}/",
+        "manifest_sha256": hashlib.sha256(manifest).hexdigest(),
+        "updated_at": "2021-01-01T00:00:00+00:00",
+    }
+    (output / "_LATEST").write_text(json.dumps(pointer))
+    return output
+
+
+def write_pipeline_output(
+    frame: pd.DataFrame, root: Path, parts: int = 2, run_id: str = "test", online: bool = False
+) -> Path:
+    """One pipeline run's files (training set, optionally online rows) and its `_SUCCESS`."""
     for fmt in ("csv", "parquet"):
         (root / "training_set" / fmt).mkdir(parents=True, exist_ok=True)
     for i, chunk in enumerate(
@@ -107,10 +146,13 @@ def write_pipeline_output(frame: pd.DataFrame, root: Path, parts: int = 2) -> Pa
         typed["loan_date"] = pd.to_datetime(typed["loan_date"]).dt.date
         typed.to_parquet(root / "training_set" / "parquet" / f"part-{i:05d}.parquet", index=False)
     (root / "quarantine").mkdir(exist_ok=True)
+    if online:
+        (root / "online" / "parquet").mkdir(parents=True, exist_ok=True)
+        online_rows(frame).to_parquet(root / "online" / "parquet" / "part-00000.parquet")
     files = [
         {"path": str(p.relative_to(root)), "size_bytes": p.stat().st_size}
-        for p in sorted((root / "training_set").rglob("part-*"))
+        for p in sorted(root.rglob("part-*"))
     ]
-    manifest = {"run_id": "test", "rows": len(frame), "files": files}
+    manifest = {"run_id": run_id, "as_of": "2021-01-01", "rows": len(frame), "files": files}
     (root / "_SUCCESS").write_text(json.dumps(manifest))
     return root

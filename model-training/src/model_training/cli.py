@@ -1,7 +1,7 @@
-"""`model-training train | promote | rollback | export`.
+"""`model-training train | promote | rollback | export | publish`.
 
 Exit codes: 0 success; 1 the quality gate failed (nothing registered, no alias moved);
-2 bad input (data, config, registry state); 3 export failed (bundle not written).
+2 bad input (data, config, registry state, unpublished bundle); 3 export or publish failed.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from model_training.config import ConfigError, Settings, load_config
-from model_training.data import DataValidationError
+from model_training.lake import DataValidationError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 
@@ -27,8 +27,16 @@ TrackingUri = Annotated[
     str | None,
     typer.Option(
         "--tracking-uri",
-        help="MLflow tracking/registry URI (default: MODEL_TRAINING_TRACKING_URI or "
-        "sqlite:///<MODEL_TRAINING_HOME>/mlflow.db).",
+        help="MLflow tracking/registry URI (default: MODEL_TRAINING_TRACKING_URI, else "
+        "MLFLOW_TRACKING_URI, else sqlite:///<MODEL_TRAINING_HOME>/mlflow.db).",
+    ),
+]
+Artifacts = Annotated[
+    str | None,
+    typer.Option(
+        "--artifacts",
+        envvar="MODEL_TRAINING_ARTIFACTS_URI",
+        help="s3://bucket[/prefix] holding bundles/<model>/ (pointers are moved there).",
     ),
 ]
 Actor = Annotated[
@@ -86,13 +94,22 @@ def train_command(
         ),
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Override the config seed.")] = None,
+    reference: Annotated[
+        str | None,
+        typer.Option(
+            "--reference",
+            help="Online rows (one per customer) for the reference statistics, when --data is "
+            "not a pipeline run with online/parquet/.",
+        ),
+    ] = None,
 ) -> None:
     """Train the candidates, evaluate, gate; register + alias `challenger` when the gate passes."""
     from model_training.workflow import run_training
 
     try:
         config = load_config(config_file, {"seed": seed} if seed is not None else None)
-        result = run_training(data, config, _settings(tracking_uri, artifact_location), raw=raw)
+        settings = _settings(tracking_uri, artifact_location)
+        result = run_training(data, config, settings, raw=raw, reference=reference)
     except (ConfigError, DataValidationError) as exc:
         raise _fail(str(exc), EXIT_BAD_INPUT) from exc
     typer.echo(result.to_json())
@@ -102,6 +119,26 @@ def train_command(
             + "\n  - ".join(result.gate_reasons),
             EXIT_GATE_FAILED,
         )
+
+
+def _published_or_fail(artifacts: str | None, model_name: str, version: str) -> dict | None:
+    """The published bundle a pointer will name, checked before any alias moves."""
+    from model_training import publish
+
+    if artifacts is None:
+        return None
+    try:
+        return publish.require_published(artifacts, model_name, version)
+    except publish.PublishError as exc:
+        raise _fail(str(exc), EXIT_BAD_INPUT) from exc
+
+
+def _move_pointer(artifacts: str | None, model_name: str, version: str, bundle: dict | None) -> str:
+    from model_training import publish
+
+    if artifacts is None or bundle is None:
+        return ""
+    return publish.move_champion_pointer(artifacts, model_name, version, bundle)
 
 
 @app.command("promote")
@@ -119,15 +156,17 @@ def promote_command(
     actor: Actor = None,
     model_name: Annotated[str, typer.Option("--model-name")] = "credit-risk",
     tracking_uri: TrackingUri = None,
+    artifacts: Artifacts = None,
 ) -> None:
-    """Move the `champion` alias to a gated version (history kept in registry tags)."""
+    """Move `champion` to a gated version; with --artifacts, then move champion.json to its
+    published bundle (checked to exist before the alias moves)."""
     from model_training import registry
 
     if (version is None) == (from_alias is None):
         raise _fail("give exactly one of --version or --from-alias", EXIT_BAD_INPUT)
     if not reason.strip():
         raise _fail("--reason is required: promotions are audited", EXIT_BAD_INPUT)
-    client = registry.configure(_settings(tracking_uri).resolved_tracking_uri())
+    client = registry.configure(_settings(tracking_uri))
     current = registry.version_by_alias(client, model_name, registry.CHAMPION)
     if if_no_champion and current is not None:
         typer.echo(json.dumps({"action": "none", "champion": str(current.version)}))
@@ -138,13 +177,15 @@ def promote_command(
             raise _fail(f"{model_name} has no version with alias {from_alias!r}", EXIT_BAD_INPUT)
         version = str(holder.version)
     assert version is not None
+    bundle = _published_or_fail(artifacts, model_name, version)
     try:
         event = registry.promote(
             client, model_name, version, actor or registry.default_actor(), reason
         )
     except registry.RegistryError as exc:
         raise _fail(str(exc), EXIT_BAD_INPUT) from exc
-    typer.echo(json.dumps(event.__dict__))
+    pointer = _move_pointer(artifacts, model_name, version, bundle)
+    typer.echo(json.dumps({**event.__dict__, "champion_pointer": pointer}))
 
 
 @app.command("rollback")
@@ -153,18 +194,22 @@ def rollback_command(
     actor: Actor = None,
     model_name: Annotated[str, typer.Option("--model-name")] = "credit-risk",
     tracking_uri: TrackingUri = None,
+    artifacts: Artifacts = None,
 ) -> None:
-    """Move `champion` back to the previous champion."""
+    """Move `champion` back to the previous champion (and champion.json with --artifacts)."""
     from model_training import registry
 
     if not reason.strip():
         raise _fail("--reason is required: rollbacks are audited", EXIT_BAD_INPUT)
-    client = registry.configure(_settings(tracking_uri).resolved_tracking_uri())
+    client = registry.configure(_settings(tracking_uri))
     try:
+        target = registry.rollback_target(client, model_name)
+        bundle = _published_or_fail(artifacts, model_name, target)
         event = registry.rollback(client, model_name, actor or registry.default_actor(), reason)
     except registry.RegistryError as exc:
         raise _fail(str(exc), EXIT_BAD_INPUT) from exc
-    typer.echo(json.dumps(event.__dict__))
+    pointer = _move_pointer(artifacts, model_name, event.version, bundle)
+    typer.echo(json.dumps({**event.__dict__, "champion_pointer": pointer}))
 
 
 @app.command("export")
@@ -177,8 +222,8 @@ def export_command(
 ) -> None:
     """Write the serving bundle (ONNX + metadata.json + model card) for a registered model."""
     from model_training import registry
-    from model_training.export import ExportError
-    from model_training.workflow import run_export
+    from model_training.onnx_export import ExportError
+    from model_training.publish import run_export
 
     if alias is None and version is None:
         alias = registry.CHAMPION
@@ -186,4 +231,30 @@ def export_command(
         report = run_export(_settings(tracking_uri), model_name, out, alias=alias, version=version)
     except (ExportError, registry.RegistryError) as exc:
         raise _fail(f"export failed: {exc}", EXIT_EXPORT_FAILED) from exc
+    typer.echo(json.dumps(report))
+
+
+@app.command("publish")
+def publish_command(
+    artifacts: Artifacts = None,
+    alias: Annotated[str | None, typer.Option("--alias")] = None,
+    version: Annotated[str | None, typer.Option("--version")] = None,
+    model_name: Annotated[str, typer.Option("--model-name")] = "credit-risk",
+    tracking_uri: TrackingUri = None,
+) -> None:
+    """Upload the bundle to s3://<artifacts>/bundles/<model>/v<version>-<sha12>/ (metadata.json
+    last), then point bundles/<model>/candidate.json at it."""
+    from model_training import publish, registry
+    from model_training.onnx_export import ExportError
+
+    if artifacts is None:
+        raise _fail("--artifacts (or MODEL_TRAINING_ARTIFACTS_URI) is required", EXIT_BAD_INPUT)
+    if alias is None and version is None:
+        alias = registry.CHALLENGER
+    try:
+        report = publish.publish(
+            _settings(tracking_uri), model_name, artifacts, alias=alias, version=version
+        )
+    except (ExportError, registry.RegistryError, publish.PublishError) as exc:
+        raise _fail(f"publish failed: {exc}", EXIT_EXPORT_FAILED) from exc
     typer.echo(json.dumps(report))

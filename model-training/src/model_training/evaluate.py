@@ -138,7 +138,7 @@ def slice_metrics(
     return pd.DataFrame(rows)
 
 
-def feature_importance(
+def permutation_importance_table(
     pipeline: Pipeline,
     x: pd.DataFrame,
     y: np.ndarray,
@@ -183,3 +183,22 @@ def single_feature_auc(x: pd.DataFrame, y: np.ndarray) -> dict[str, float]:
         auc = float(roc_auc_score(y, filled))
         result[feature] = max(auc, 1.0 - auc)
     return result
+
+
+def disparity(slices: pd.DataFrame, dimension: str, min_positives: int) -> dict[str, Any] | None:
+    """min/max ratios across the groups of one dimension with enough positives.
+
+    `auc_ratio`: the worst group's ROC-AUC over the best group's (quality disparity);
+    `approval_ratio`: the lowest share of loans not flagged over the highest (the "four-fifths"
+    rule of thumb for adverse impact). None when fewer than two groups qualify.
+    """
+    table = slices[(slices["dimension"] == dimension) & (slices["positives"] >= min_positives)]
+    table = table[table["roc_auc"].notna()]
+    if len(table) < 2:
+        return None
+    approval = 1.0 - table["flagged_rate"]
+    return {
+        "groups": table["group"].tolist(),
+        "auc_ratio": float(table["roc_auc"].min() / table["roc_auc"].max()),
+        "approval_ratio": float(approval.min() / approval.max()) if approval.max() > 0 else 0.0,
+    }

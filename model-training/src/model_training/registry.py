@@ -24,6 +24,9 @@ from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
+from model_training.config import Settings
+from model_training.db_auth import install_iam_auth
+
 log = logging.getLogger(__name__)
 
 CHALLENGER = "challenger"
@@ -38,14 +41,17 @@ class RegistryError(RuntimeError):
     """A registry operation cannot be carried out (unknown version, nothing to roll back to...)."""
 
 
-def configure(tracking_uri: str) -> MlflowClient:
-    """Point MLflow (tracking and registry) at `tracking_uri` and return a client."""
+def configure(settings: Settings) -> MlflowClient:
+    """Point MLflow (tracking and registry) at the settings' store and return a client.
+
+    AWS variables are left alone: MLflow's S3 artifact store uses boto3, which honours
+    AWS_ENDPOINT_URL, AWS_PROFILE and the region by itself.
+    """
     import mlflow
 
-    # MLflow's S3 artifact store reads MLFLOW_S3_ENDPOINT_URL; keep a single source of truth
-    # (AWS_ENDPOINT_URL, which boto3 honours natively) for every AWS client of this service.
-    if os.environ.get("AWS_ENDPOINT_URL"):
-        os.environ["MLFLOW_S3_ENDPOINT_URL"] = os.environ["AWS_ENDPOINT_URL"]
+    tracking_uri = settings.resolved_tracking_uri()
+    if settings.db_auth == "iam":
+        install_iam_auth()
     if tracking_uri.startswith("sqlite:///"):
         Path(urlparse(tracking_uri).path).parent.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(tracking_uri)
@@ -91,8 +97,15 @@ def register(
     return version
 
 
-def set_challenger(client: MlflowClient, model_name: str, version: str) -> None:
-    client.set_registered_model_alias(model_name, CHALLENGER, str(version))
+def register_challenger(
+    client: MlflowClient, model_name: str, model_uri: str, run_id: str, tags: dict[str, str]
+) -> str:
+    """The register stage: a new gated version, aliased `challenger`."""
+    version = str(
+        register(client, model_name, model_uri, run_id, {**tags, "gate_verdict": "pass"}).version
+    )
+    client.set_registered_model_alias(model_name, CHALLENGER, version)
+    return version
 
 
 @dataclass(frozen=True)
@@ -177,8 +190,8 @@ def promote(
     return event
 
 
-def rollback(client: MlflowClient, model_name: str, actor: str, reason: str) -> AliasEvent:
-    """Move `champion` back to the champion before the current one."""
+def rollback_target(client: MlflowClient, model_name: str) -> str:
+    """The version a rollback would restore, or RegistryError saying why there is none."""
     stack = champion_stack(client, model_name)
     current = version_by_alias(client, model_name, CHAMPION)
     if current is None:
@@ -190,8 +203,16 @@ def rollback(client: MlflowClient, model_name: str, actor: str, reason: str) -> 
         )
     if len(stack) < 2:
         raise RegistryError(f"{model_name} has no previous champion to roll back to")
-    target = stack[-2]
-    get_version(client, model_name, target)  # it must still exist
+    get_version(client, model_name, stack[-2])  # it must still exist
+    return stack[-2]
+
+
+def rollback(client: MlflowClient, model_name: str, actor: str, reason: str) -> AliasEvent:
+    """Move `champion` back to the champion before the current one."""
+    target = rollback_target(client, model_name)
+    stack = champion_stack(client, model_name)
+    current = version_by_alias(client, model_name, CHAMPION)
+    assert current is not None
     event = AliasEvent(
         "rollback", target, str(current.version), actor, _now(), reason[:_REASON_MAX]
     )

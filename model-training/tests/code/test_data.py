@@ -8,15 +8,27 @@ import boto3
 import numpy as np
 import pandas as pd
 import pytest
-from synthetic import write_csv, write_pipeline_output
+from synthetic import online_rows, write_csv, write_pipeline_output, write_pipeline_run
 
-from model_training.data import (
-    DataValidationError,
-    load_raw_attributes,
-    load_training_data,
-    make_split,
-    slice_attributes,
-)
+from model_training.config import SplitConfig
+from model_training.dataset import load_training_data as _load
+from model_training.lake import DataValidationError
+from model_training.slices import load_raw_attributes, slice_attributes
+from model_training.split import make_split
+
+
+@pytest.fixture(autouse=True)
+def _online(online_parquet: Path) -> None:
+    global ONLINE
+    ONLINE = str(online_parquet)
+
+
+def load_training_data(source: str):  # type: ignore[no-untyped-def]
+    """Plain training rows need the serving population given explicitly."""
+    return _load(source, ONLINE)
+
+
+ONLINE = ""
 
 
 @pytest.fixture
@@ -37,11 +49,63 @@ def test_every_accepted_layout_loads_the_same_rows_and_fingerprint(
     parquet = tmp_path / "one.parquet"
     frame.to_parquet(parquet, index=False)
     pipeline_out = write_pipeline_output(shuffled, tmp_path / "pipeline")
+    lake_root = write_pipeline_run(shuffled, tmp_path / "lake")
 
-    loaded = [load_training_data(str(p)) for p in (training_csv, parts, parquet, pipeline_out)]
+    sources = (training_csv, parts, parquet, pipeline_out, lake_root, lake_root / "run=r1")
+    loaded = [load_training_data(str(p)) for p in sources]
     assert {t.fingerprint for t in loaded} == {loaded[0].fingerprint}
     assert all(len(t.frame) == len(frame) for t in loaded)
     pd.testing.assert_frame_equal(loaded[0].frame, loaded[3].frame)
+
+
+def test_lake_root_follows_latest_and_reads_the_online_rows(
+    frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    root = write_pipeline_run(frame, tmp_path / "lake", run_id="r1")
+    # An older run beside it, with other rows, is not read: _LATEST names r1.
+    write_pipeline_output(frame.head(100), root / "run=r0", run_id="r0", online=True)
+    loaded = _load(str(root))
+    assert len(loaded.frame) == len(frame)
+    serving = loaded.serving
+    assert serving is not None
+    assert (serving.run_id, serving.as_of) == ("r1", "2021-01-01")
+    assert len(serving.frame) == frame["id"].nunique()
+    expected = online_rows(frame).sort_values("id")["nb_previous_loans"].to_numpy()
+    np.testing.assert_array_equal(serving.frame["nb_previous_loans"].to_numpy(), expected)
+
+
+def test_latest_pointing_at_another_manifest_is_refused(
+    frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    root = write_pipeline_run(frame, tmp_path / "lake")
+    manifest = root / "run=r1" / "_SUCCESS"
+    manifest.write_text(manifest.read_text().replace('"rows"', '"rows_changed"'))
+    with pytest.raises(DataValidationError, match="_LATEST says"):
+        _load(str(root))
+
+
+def test_root_without_latest_and_runs_without_online_rows_are_clear_errors(
+    frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    root = write_pipeline_run(frame, tmp_path / "lake")
+    (root / "_LATEST").unlink()
+    with pytest.raises(DataValidationError, match="without _LATEST"):
+        _load(str(root))
+    old = write_pipeline_output(frame, tmp_path / "old")  # the layout before online/parquet/
+    with pytest.raises(DataValidationError, match="serving population"):
+        _load(str(old))
+    with pytest.raises(DataValidationError, match="--reference"):
+        _load(str(write_csv(frame, tmp_path / "rows.csv")))
+
+
+def test_online_rows_with_a_duplicated_customer_are_refused(
+    frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    online = online_rows(frame)
+    path = tmp_path / "online.parquet"
+    pd.concat([online, online.head(2)]).to_parquet(path)
+    with pytest.raises(DataValidationError, match="share a customer id"):
+        _load(str(write_csv(frame, tmp_path / "rows.csv")), str(path))
 
 
 def test_pipeline_output_without_success_marker_is_refused(
@@ -146,46 +210,76 @@ def test_missing_path_and_wrong_suffix_are_clear_errors(tmp_path: Path) -> None:
         load_training_data(str(tmp_path / "x.txt"))
 
 
-def test_customer_split_never_shares_a_customer_and_is_deterministic(frame: pd.DataFrame) -> None:
-    split = make_split(frame, "customer", 0.25, salt=11)
-    train_ids = set(frame["id"].iloc[split.train])
-    validation_ids = set(frame["id"].iloc[split.validation])
-    assert train_ids.isdisjoint(validation_ids)
-    assert len(split.train) + len(split.validation) == len(frame)
-    again = make_split(frame, "customer", 0.25, salt=11)
-    np.testing.assert_array_equal(split.validation, again.validation)
-    share = len(validation_ids) / frame["id"].nunique()
-    assert 0.2 < share < 0.3
-    # Stable under data growth: adding customers does not move existing ones.
-    grown = pd.concat([frame, frame.assign(id=frame["id"] + 10_000_000)], ignore_index=True)
-    grown_split = make_split(grown, "customer", 0.25, salt=11)
-    assert validation_ids <= set(grown["id"].iloc[grown_split.validation])
-    assert set(grown["id"].iloc[grown_split.train]).isdisjoint(validation_ids)
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(loan_date=pd.to_datetime(frame["loan_date"]))
 
 
-def test_time_split_validates_on_the_latest_dates(frame: pd.DataFrame) -> None:
-    typed = frame.assign(loan_date=pd.to_datetime(frame["loan_date"]))
-    split = make_split(typed, "time", 0.2, salt=0)
-    assert (
-        typed["loan_date"].iloc[split.train].max() < typed["loan_date"].iloc[split.validation].min()
-    )
+def test_three_way_split_keeps_test_customers_and_months_out_of_training(
+    frame: pd.DataFrame,
+) -> None:
+    typed = _typed(frame)
+    config = SplitConfig(validation_fraction=0.2, test_fraction=0.2, test_months=3, salt=11)
+    split = make_split(typed, config)
+    rows = np.concatenate([split.train, split.validation, split.test])
+    assert sorted(rows.tolist()) == list(range(len(frame)))  # every row exactly once
+    train_ids = set(typed["id"].iloc[split.train])
+    held_out = set(typed["id"].iloc[split.test[split.held_out_customer]])
+    assert train_ids.isdisjoint(held_out)
+    assert train_ids.isdisjoint(set(typed["id"].iloc[split.validation]))
+    # Written out by hand: the latest three calendar months of the data.
+    last = typed["loan_date"].max()
+    cutoff = pd.Timestamp(year=last.year, month=last.month, day=1) - pd.DateOffset(months=2)
+    assert split.fingerprint.test_cutoff == cutoff.date().isoformat()
+    assert (typed["loan_date"].iloc[split.train] < cutoff).all()
+    assert (typed["loan_date"].iloc[split.validation] < cutoff).all()
+    late = np.flatnonzero((typed["loan_date"] >= cutoff).to_numpy())
+    assert set(late) <= set(split.test)
+    share = len(held_out) / typed["id"].nunique()
+    assert 0.12 < share < 0.28
+    again = make_split(typed.sample(frac=1.0, random_state=2).sort_index(), config)
+    assert again.fingerprint == split.fingerprint
+
+
+def test_test_customers_are_stable_when_customers_are_added(frame: pd.DataFrame) -> None:
+    typed = _typed(frame)
+    config = SplitConfig(salt=11)
+    split = make_split(typed, config)
+    held_out = set(typed["id"].iloc[split.test[split.held_out_customer]])
+    grown = pd.concat([typed, typed.assign(id=typed["id"] + 10_000_000)], ignore_index=True)
+    grown_split = make_split(grown, config)
+    assert held_out <= set(grown["id"].iloc[grown_split.test[grown_split.held_out_customer]])
+    assert set(grown["id"].iloc[grown_split.train]).isdisjoint(held_out)
+    assert grown_split.fingerprint.unfair_against(split.fingerprint.to_dict()) is None
+    other_salt = make_split(typed, SplitConfig(salt=12)).fingerprint.to_dict()
+    assert "split definition differs" in str(split.fingerprint.unfair_against(other_salt))
+
+
+def test_time_validation_takes_the_latest_loans_before_the_test_months(
+    frame: pd.DataFrame,
+) -> None:
+    typed = _typed(frame)
+    split = make_split(typed, SplitConfig(strategy="time", validation_fraction=0.2))
+    dates = typed["loan_date"]
+    assert dates.iloc[split.train].max() <= dates.iloc[split.validation].min()
 
 
 def test_training_set_from_s3_pipeline_output(
     frame: pd.DataFrame, tmp_path: Path, aws_reset: str
 ) -> None:
-    out = write_pipeline_output(frame, tmp_path / "pipeline")
+    out = write_pipeline_run(frame, tmp_path / "lake")
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="features")
     for file in out.rglob("*"):
         if file.is_file():
-            s3.upload_file(str(file), "features", f"runs/r1/{file.relative_to(out)}")
-    loaded = load_training_data("s3://features/runs/r1")
-    assert loaded.fingerprint == load_training_data(str(out)).fingerprint
-    s3.delete_object(Bucket="features", Key="runs/r1/_SUCCESS")
+            s3.upload_file(str(file), "features", f"features/{file.relative_to(out)}")
+    loaded = _load("s3://features/features")
+    assert loaded.fingerprint == _load(str(out)).fingerprint
+    assert loaded.serving is not None
+    assert loaded.serving.run_id == "r1"
+    s3.delete_object(Bucket="features", Key="features/run=r1/_SUCCESS")
     with pytest.raises(DataValidationError, match="_SUCCESS"):
-        load_training_data("s3://features/runs/r1")
-    s3.upload_file(str(out / "training_set/csv/part-00000.csv"), "features", "one/part.csv")
+        load_training_data("s3://features/features")
+    s3.upload_file(str(out / "run=r1/training_set/csv/part-00000.csv"), "features", "one/part.csv")
     assert len(load_training_data("s3://features/one/part.csv").frame) < len(frame)
 
 

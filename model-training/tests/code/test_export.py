@@ -9,16 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model_training.data import feature_matrix, validate
-from model_training.export import (
-    ExportError,
-    baseline_values,
-    parity_max_abs_diff,
-    reference_statistics,
-    to_onnx_bytes,
-    write_bundle,
-)
-from model_training.train import build_pipeline, fit
+from model_training.bundle import sha256_hex, write_bundle
+from model_training.candidates import build_pipeline, fit
+from model_training.dataset import feature_matrix
+from model_training.onnx_export import ExportError, parity_max_abs_diff, to_onnx_bytes
+from model_training.reference import baseline_values, reference_statistics
+from model_training.validation import validate
 
 COLUMNS = [
     "nb_previous_loans",
@@ -42,22 +38,27 @@ def test_reference_statistics_by_hand() -> None:
     )
     stats = reference_statistics(x, n_bins=2)
     assert stats["nb_previous_loans"] == {
+        "kind": "numeric",
         "bin_edges": [0.0, 1.5, 3.0],
         "counts": [2, 2],
-        "null_share": 0.0,
-        "mean": 1.5,
-        "count": 4,
+        "null_count": 0,
     }
-    assert stats["avg_amount_loans_previous"]["counts"] == [1, 2]  # [100,110) and [110,120]
-    assert stats["avg_amount_loans_previous"]["null_share"] == 0.25
+    # [100,110) and [110,120]; the null is counted apart.
+    assert stats["avg_amount_loans_previous"]["counts"] == [1, 2]
+    assert stats["avg_amount_loans_previous"]["null_count"] == 1
     assert stats["age"]["bin_edges"] == [30.0, 31.0]
     assert stats["age"]["counts"] == [4]
     assert stats["years_on_the_job"] == {
+        "kind": "numeric",
         "bin_edges": [],
         "counts": [],
-        "null_share": 1.0,
-        "mean": None,
-        "count": 4,
+        "null_count": 4,
+    }
+    # A binary feature gets one bucket per value, never a collapsed quantile bin.
+    assert stats["flag_own_car"] == {
+        "kind": "categorical",
+        "counts": {"0": 1, "1": 3},
+        "null_count": 0,
     }
     assert baseline_values(x) == {
         "nb_previous_loans": 1.5,
@@ -78,7 +79,11 @@ def frame(dataset: tuple[pd.DataFrame, pd.DataFrame]) -> pd.DataFrame:
     [
         ("logistic_regression", {"C": 1.0}),
         ("random_forest", {"n_estimators": 20, "min_samples_leaf": 10}),
-        ("gradient_boosting", {"n_estimators": 20}),
+        ("hist_gradient_boosting", {"max_iter": 30, "min_samples_leaf": 10}),
+        (
+            "hist_gradient_boosting",
+            {"max_iter": 30, "max_leaf_nodes": 8, "interaction_cst": "no_interactions"},
+        ),
     ],
 )
 def test_onnx_matches_sklearn_including_missing_values(
@@ -98,7 +103,7 @@ def test_failed_parity_writes_nothing_and_keeps_the_old_bundle(
 ) -> None:
     x = feature_matrix(frame)
     model = fit(
-        build_pipeline("gradient_boosting", {"n_estimators": 10}, 0), x, frame["status"].to_numpy()
+        build_pipeline("hist_gradient_boosting", {"max_iter": 10}, 0), x, frame["status"].to_numpy()
     )
     card = tmp_path / "card"
     card.mkdir()
@@ -118,9 +123,11 @@ def test_failed_parity_writes_nothing_and_keeps_the_old_bundle(
     assert json.loads((out / "metadata.json").read_text()) == {"model_version": "old"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle", "card"]
 
-    write_bundle(out, pipeline=model, parity_rows=x, metadata={"metrics": {}}, model_card_dir=card)
-    assert (
-        json.loads((out / "metadata.json").read_text())["metrics"]["onnx_parity_max_abs_diff"]
-        <= 1e-6
+    report = write_bundle(
+        out, pipeline=model, parity_rows=x, metadata={"metrics": {}}, model_card_dir=card
     )
+    written = json.loads((out / "metadata.json").read_text())
+    assert written["metrics"]["onnx_parity_max_abs_diff"] <= 1e-6
+    assert written["model_sha256"] == sha256_hex((out / "model.onnx").read_bytes())
+    assert report["model_sha256"] == written["model_sha256"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle", "card"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from pathlib import Path
@@ -34,9 +35,13 @@ METADATA_KEYS = {
     "threshold",
     "training_data_fingerprint",
     "positive_rate",
-    "reference_statistics",
-    "baseline_values",
+    "split",
     "metrics",
+    "test_metrics",
+    "reference_statistics",
+    "reference_population",
+    "baseline_values",
+    "model_sha256",
 }
 CONTRACT_ORDER = [
     "nb_previous_loans",
@@ -69,6 +74,7 @@ def _aliases(client: MlflowClient, name: str) -> dict[str, str]:
 def test_full_lifecycle(
     training_csv: Path,
     raw_csv: Path,
+    online_parquet: Path,
     dataset: tuple[pd.DataFrame, pd.DataFrame],
     model_config: TrainingConfig,
     mlflow_settings: Settings,
@@ -85,6 +91,8 @@ def test_full_lifecycle(
         str(training_csv),
         "--raw",
         str(raw_csv),
+        "--reference",
+        str(online_parquet),
         "--tracking-uri",
         uri,
         "--config",
@@ -92,13 +100,23 @@ def test_full_lifecycle(
     )
     assert code == 0, err
     first = json.loads(out)
+    interval = first["test_intervals"]["roc_auc"]
+    assert interval["ci_low"] < first["metrics"]["roc_auc"] < interval["ci_high"]
     assert first["gate_passed"]
     assert first["model_version"] == "1"
     assert _aliases(client, name) == {"challenger": "1"}
 
     run = client.get_run(first["run_id"])
-    for tag in ("data_fingerprint", "code_version", "seed", "lib.scikit-learn", "lib.numpy"):
+    for tag in (
+        "data_fingerprint",
+        "code_version",
+        "seed",
+        "lib.scikit-learn",
+        "split_fingerprint",
+    ):
         assert run.data.tags[tag]
+    for metric in ("test_roc_auc", "test_roc_auc_ci_low", "test_roc_auc_ci_high", "test_ece"):
+        assert metric in run.data.metrics
     assert run.data.tags["gate_verdict"] == "pass"
     assert run.data.params[
         "model.C" if first["candidate"] == "logistic_regression" else "candidate"
@@ -150,6 +168,10 @@ def test_full_lifecycle(
         "train",
         "--data",
         str(training_csv),
+        "--raw",
+        str(raw_csv),
+        "--reference",
+        str(online_parquet),
         "--tracking-uri",
         uri,
         "--seed",
@@ -161,8 +183,12 @@ def test_full_lifecycle(
     second = json.loads(out)
     assert second["model_version"] == "2"
     assert _aliases(client, name) == {"challenger": "2", "champion": "1"}
-    champion_auc = client.get_run(second["run_id"]).data.metrics["champion_validation_roc_auc"]
-    assert 0.5 < champion_auc < 1.0
+    compared = client.get_run(second["run_id"]).data.metrics
+    assert (
+        compared["champion_test_auc_difference_ci_low"]
+        <= compared["champion_test_auc_difference"]
+        <= compared["champion_test_auc_difference_ci_high"]
+    )
 
     # 4. a model trained on shuffled labels is vetoed: exit 1, nothing registered or moved.
     frame = dataset[0]
@@ -171,6 +197,10 @@ def test_full_lifecycle(
         "train",
         "--data",
         str(write_csv(shuffled, tmp_path / "shuffled.csv")),
+        "--raw",
+        str(raw_csv),
+        "--reference",
+        str(online_parquet),
         "--tracking-uri",
         uri,
         "--config",
@@ -278,29 +308,39 @@ def _check_bundle(
     assert len(list((bundle / "plots").glob("*.png"))) == 6
     meta = json.loads((bundle / "metadata.json").read_text())
     assert set(meta) == METADATA_KEYS
-    assert meta["schema_version"] == 1
+    assert meta["schema_version"] == 2
     assert meta["model_name"] == name
     assert meta["model_version"] == expected_version
     assert meta["run_id"] == run_id
+    assert meta["model_sha256"] == hashlib.sha256((bundle / "model.onnx").read_bytes()).hexdigest()
     run_started = MlflowClient(tracking_uri=uri).get_run(run_id).info.start_time / 1000
     trained_at = datetime.fromisoformat(meta["trained_at"])
     assert abs(trained_at.timestamp() - run_started) < 1.0
     assert trained_at <= datetime.fromisoformat(meta["created_at"])
     assert [f["name"] for f in meta["features"]] == CONTRACT_ORDER
     assert [f["dtype"] for f in meta["features"]] == ["int", "float", "int", "int", "int"]
+    assert [f["kind"] for f in meta["features"]][-1] == "categorical"
     assert meta["onnx_input_name"] == "features"
     assert meta["onnx_probability_output"] == "probabilities"
     assert 0 < meta["threshold"] < 1
     assert abs(meta["positive_rate"] - frame["status"].mean()) < 0.03
     assert len(meta["training_data_fingerprint"]) == 64
-    for feature in CONTRACT_ORDER:
+    assert set(meta["split"]) >= {"strategy", "salt", "test_customers_sha256", "sha256"}
+    roc = meta["test_metrics"]["values"]["roc_auc"]
+    assert roc["ci_low"] <= roc["value"] == meta["metrics"]["roc_auc"] <= roc["ci_high"]
+    # The serving population: one online row per customer, nulls counted apart.
+    customers = frame["id"].nunique()
+    assert meta["reference_population"]["rows"] == customers
+    for feature in CONTRACT_ORDER[:-1]:
         stats = meta["reference_statistics"][feature]
+        assert stats["kind"] == "numeric"
         assert stats["bin_edges"] == sorted(stats["bin_edges"])
         assert len(stats["counts"]) == len(stats["bin_edges"]) - 1
-        non_null = round(stats["count"] * (1 - stats["null_share"]))
-        assert sum(stats["counts"]) == non_null
-        assert stats["bin_edges"][0] <= meta["baseline_values"][feature] <= stats["bin_edges"][-1]
-    assert meta["reference_statistics"]["years_on_the_job"]["null_share"] > 0.05
+        assert sum(stats["counts"]) + stats["null_count"] == customers
+    car = meta["reference_statistics"]["flag_own_car"]
+    assert car["kind"] == "categorical"
+    owners = int(frame.groupby("id")["flag_own_car"].first().sum())
+    assert car["counts"] == {"0": customers - owners, "1": owners}
     assert meta["metrics"]["roc_auc"] > 0.6
     assert f"v{expected_version}" in (bundle / "model_card.md").read_text()
 

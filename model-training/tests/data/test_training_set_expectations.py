@@ -13,12 +13,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from model_training.data import load_training_data
+from model_training.dataset import load_training_rows
 
 
 @pytest.fixture(scope="module")
 def training(training_csv: Path) -> pd.DataFrame:
-    return load_training_data(os.environ.get("MODEL_TRAINING_DATA", str(training_csv))).frame
+    return load_training_rows(os.environ.get("MODEL_TRAINING_DATA", str(training_csv)))[0]
 
 
 def test_first_loans_have_no_previous_average(training: pd.DataFrame) -> None:

@@ -6,13 +6,32 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from model_training.candidates import FeatureOrderError, build_pipeline, fit, predict_proba
 from model_training.config import CANDIDATE_NAMES, TrainingConfig
 from model_training.contract import FEATURES, FORBIDDEN_INPUTS
-from model_training.data import feature_matrix, validate
-from model_training.gate import evaluate_gate
-from model_training.predict import FeatureOrderError, predict_proba
-from model_training.train import build_pipeline, fit
-from model_training.workflow import evaluate_candidates
+from model_training.dataset import feature_matrix
+from model_training.evaluation import evaluate_on_test
+from model_training.gate import GateInputs, evaluate_gate
+from model_training.split import make_split
+from model_training.validation import validate
+from model_training.workflow import train_candidates
+
+
+class Evaluated:
+    """The search, fit and evaluate stages run on a frame, as `train` runs them."""
+
+    def __init__(self, frame: pd.DataFrame, config: TrainingConfig, raw: object) -> None:
+        self.split = make_split(frame, config.split)
+        trained = train_candidates(frame, self.split, config)
+        self.candidates, self.chosen = trained.fitted, trained.chosen
+        self.baseline = trained.fitted["logistic_regression"]
+        self.test = evaluate_on_test(frame, self.split, trained.chosen, trained.fitted, config, raw)  # type: ignore[arg-type]
+        self.metrics, self.slices = self.test.metrics, self.test.slices
+
+
+def evaluate_candidates(frame: pd.DataFrame, config: TrainingConfig, raw: object) -> Evaluated:
+    return Evaluated(frame.assign(loan_date=pd.to_datetime(frame["loan_date"])), config, raw)
+
 
 CONTRACT_ORDER = [
     "nb_previous_loans",
@@ -30,7 +49,7 @@ def frame(dataset: tuple[pd.DataFrame, pd.DataFrame]) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def evaluation(frame: pd.DataFrame, fast_config: TrainingConfig) -> object:
-    return evaluate_candidates(frame, fast_config, raw_attributes=None)
+    return evaluate_candidates(frame, fast_config, None)
 
 
 def test_contract_feature_order_is_the_documented_one() -> None:
@@ -45,7 +64,11 @@ def test_tiny_dataset_fits_and_probabilities_are_in_unit_interval(
 ) -> None:
     tiny = frame.head(60)
     assert tiny["status"].nunique() == 2
-    params = {"n_estimators": 5} if candidate != "logistic_regression" else {}
+    params = {
+        "logistic_regression": {},
+        "random_forest": {"n_estimators": 5},
+        "hist_gradient_boosting": {"max_iter": 5},
+    }[candidate]
     model = fit(
         build_pipeline(candidate, params, seed=0), feature_matrix(tiny), tiny["status"].to_numpy()
     )
@@ -119,7 +142,9 @@ def test_gate_vetoes_a_model_trained_on_shuffled_labels(
     rng = np.random.default_rng(0)
     shuffled = frame.assign(status=rng.permutation(frame["status"].to_numpy()))
     ev = evaluate_candidates(shuffled, fast_config, None)
-    verdict = evaluate_gate(ev.metrics, ev.slices, fast_config.gate)
+    verdict = evaluate_gate(
+        GateInputs(ev.metrics, ev.slices, ev.test.feature_usefulness()), fast_config.gate
+    )
     assert not verdict.passed
     assert any(r.startswith("min_roc_auc") for r in verdict.reasons)
 
@@ -127,12 +152,12 @@ def test_gate_vetoes_a_model_trained_on_shuffled_labels(
 def test_raw_attributes_change_the_slices_but_never_the_model(
     frame: pd.DataFrame, fast_config: TrainingConfig, evaluation: object, raw_csv: object
 ) -> None:
-    from model_training.data import load_raw_attributes
+    from model_training.slices import load_raw_attributes
 
     with_raw = evaluate_candidates(frame, fast_config, load_raw_attributes(str(raw_csv)))
     np.testing.assert_array_equal(
-        with_raw.chosen.validation_scores,
-        evaluation.chosen.validation_scores,  # type: ignore[attr-defined]
+        with_raw.test.scores,
+        evaluation.test.scores,  # type: ignore[attr-defined]
     )
     assert {"gender", "income_type"} <= set(with_raw.slices["dimension"])
     assert "gender" not in set(evaluation.slices["dimension"])  # type: ignore[attr-defined]
@@ -144,4 +169,6 @@ def test_time_split_runs_end_to_end(frame: pd.DataFrame, fast_config: TrainingCo
     )
     ev = evaluate_candidates(frame, config, None)
     assert 0.0 <= ev.metrics["roc_auc"] <= 1.0
-    assert len(ev.x_validation) == pytest.approx(0.2 * len(frame), rel=0.1)
+    # Validation = the latest 15% of the loans left once the test rows are set aside.
+    left = len(frame) - len(ev.split.test)
+    assert len(ev.split.validation) == pytest.approx(0.15 * left, rel=0.1)
