@@ -13,9 +13,7 @@ KEY = "k" * 40
 def test_key_from_secrets_manager_through_powertools_parameters(aws_reset: str) -> None:
     import boto3
 
-    arn = boto3.client("secretsmanager").create_secret(Name="customer-ref", SecretString=KEY)[
-        "ARN"
-    ]
+    arn = boto3.client("secretsmanager").create_secret(Name="customer-ref", SecretString=KEY)["ARN"]
     refs = CustomerRefs(key_reader(arn, None))
     assert refs.refs([5008827, 1]) == [
         expected_customer_ref(5008827, KEY),
