@@ -14,6 +14,8 @@ CUSTOMERS="${CUSTOMERS:-36457}"
 SEED="${SEED:-42}"
 PORT="${PORT:-8000}"
 AS_OF="${AS_OF:-2021-01-01}"
+# The customer_ref pseudonym key of local runs (in AWS it comes from Secrets Manager).
+export CUSTOMER_REF_KEY="${CUSTOMER_REF_KEY:-make-run-development-key-not-a-secret}"
 
 RAW="$RUN_DIR/raw/loans-c${CUSTOMERS}-s${SEED}.csv"
 LAKE="$RUN_DIR/lake/features"

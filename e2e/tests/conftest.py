@@ -81,7 +81,7 @@ def invoke_lambda_version(
         **os.environ,
         "MODEL_BUNDLE_DIR": str(bundle_dir),
         "FEATURE_STORE_URL": store_url,
-        "METRICS_FLUSH_INTERVAL_SECONDS": "0",
+        "CUSTOMER_REF_KEY": "e2e-customer-ref-key-0123456789abcdef",
     }
     proc = subprocess.run(
         [sys.executable, str(RUNTIME)],

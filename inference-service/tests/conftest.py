@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from isvc_support import TrainedBundle, create_sqlite_store, train_reference_pipeline, write_bundle
+from isvc_postgres import TlsPostgres, running_tls_postgres
+from isvc_support import (
+    CUSTOMER_REF_KEY,
+    TrainedBundle,
+    create_sqlite_store,
+    train_reference_pipeline,
+    write_bundle,
+)
 
 
 @pytest.fixture(scope="session")
@@ -17,6 +25,27 @@ def trained_bundle(tmp_path_factory: pytest.TempPathFactory) -> TrainedBundle:
     directory = tmp_path_factory.mktemp("bundle")
     metadata = write_bundle(directory, pipeline, x)
     return TrainedBundle(directory, pipeline, metadata)
+
+
+@pytest.fixture(scope="session")
+def tls_postgres() -> Iterator[TlsPostgres]:
+    """PostgreSQL with TLS only and the service roles of DESIGN C3.
+
+    The one place to switch to the shared test kit's TLS + roles fixture once it exists.
+    """
+    from platform_testkit.postgres import PostgresUnavailableError
+
+    context = running_tls_postgres()
+    try:
+        server = context.__enter__()
+    except PostgresUnavailableError as err:
+        if os.environ.get("CI", "").strip().lower() == "true":
+            pytest.fail(f"PostgreSQL is required when CI=true: {err}", pytrace=False)
+        pytest.skip(f"PostgreSQL unavailable: {err}")
+    try:
+        yield server
+    finally:
+        context.__exit__(None, None, None)
 
 
 @pytest.fixture
@@ -37,6 +66,7 @@ def make_client(trained_bundle: TrainedBundle, sqlite_store: Path) -> Iterator[A
             "feature_store_url": f"sqlite:///{sqlite_store}",
             "model_bundle_dir": trained_bundle.directory,
             "metrics_flush_interval_seconds": 300.0,
+            "customer_ref_key": CUSTOMER_REF_KEY,
         }
         values.update(overrides)
         client = TestClient(create_app(Settings(**values)), raise_server_exceptions=False)

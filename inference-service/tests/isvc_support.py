@@ -8,6 +8,8 @@ probabilities are checked against.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -57,6 +59,8 @@ KNOWN_CUSTOMERS: dict[int, tuple[Any, ...]] = {
     1: (1, 500.0, 22, 0, 0),
 }
 AS_OF = "2024-06-30"
+# The pseudonym key the tests serve with (at least 32 characters, as the contract asks).
+CUSTOMER_REF_KEY = "test-customer-ref-key-0123456789abcdef"
 RUN_ID = "run-test-0001"
 
 
@@ -110,21 +114,45 @@ def write_bundle(directory: Path, pipeline: Pipeline, x: np.ndarray, **overrides
         options={LogisticRegression: {"zipmap": False}},
         target_opset=17,
     )
-    (directory / "model.onnx").write_bytes(onnx_model.SerializeToString())
+    model_bytes = onnx_model.SerializeToString()
+    (directory / "model.onnx").write_bytes(model_bytes)
     medians = np.nanmedian(x, axis=0)
     metadata: dict[str, Any] = {
-        "schema_version": 1,
+        "schema_version": 2,
+        "model_sha256": hashlib.sha256(model_bytes).hexdigest(),
         "model_name": "credit-risk",
         "model_version": MODEL_VERSION,
         "run_id": "train-run-abc",
         "created_at": "2024-07-01T00:00:00+00:00",
-        "features": [{"name": n, "dtype": d} for n, d in FEATURES],
+        # Version 2 keys this service does not read, present as the training side writes them.
+        "features": [
+            {"name": n, "dtype": d, "kind": "categorical" if n == "flag_own_car" else "numeric"}
+            for n, d in FEATURES
+        ],
         "onnx_input_name": "features",
         "onnx_probability_output": "probabilities",
         "threshold": THRESHOLD,
         "training_data_fingerprint": "sha256:test",
         "positive_rate": 0.3,
-        "reference_statistics": {},
+        "reference_statistics": {
+            "age": {
+                "kind": "numeric",
+                "bin_edges": [21, 40, 69],
+                "counts": [300, 270],
+                "null_count": 30,
+            },
+            "flag_own_car": {
+                "kind": "categorical",
+                "counts": {"0": 310, "1": 290},
+                "null_count": 0,
+            },
+        },
+        "reference_population": {
+            "source": "online",
+            "run_id": "r1",
+            "as_of": "2024-06-30",
+            "rows": 600,
+        },
         "baseline_values": {n: float(m) for n, m in zip(FEATURE_NAMES, medians, strict=True)},
         "metrics": {"roc_auc": 0.7},
     }
@@ -144,6 +172,11 @@ def create_sqlite_store(path: Path, customers: dict[int, tuple[Any, ...]] | None
         )
     conn.close()
     return path
+
+
+def expected_customer_ref(customer_id: int, key: str = CUSTOMER_REF_KEY) -> str:
+    """DESIGN C4, written out here: hex HMAC-SHA256(key, id as UTF-8), first 32 characters."""
+    return hmac.new(key.encode(), str(customer_id).encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def prediction_lines(text: str) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from isvc_support import (
     RUN_ID,
     THRESHOLD,
     TrainedBundle,
+    expected_customer_ref,
     prediction_lines,
 )
 
@@ -63,7 +64,7 @@ def test_unknown_customer_is_404_json(client: TestClient) -> None:
     assert "424242" in response.json()["detail"]
 
 
-def test_prediction_log_line_follows_contract_6(
+def test_prediction_log_line_follows_the_contract(
     client: TestClient, trained_bundle: TrainedBundle, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
@@ -72,16 +73,18 @@ def test_prediction_log_line_follows_contract_6(
     )
     assert response.headers["x-request-id"] == "req-abc.123"
 
-    lines = prediction_lines(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    lines = prediction_lines(captured.out)
     assert len(lines) == 1
     line = lines[0]
     assert set(line) == {
         "event",
         "timestamp",
         "request_id",
-        "customer_id",
+        "customer_ref",
         "model_version",
         "as_of",
+        "store_run_id",
         "features",
         "probability",
         "prediction",
@@ -89,7 +92,10 @@ def test_prediction_log_line_follows_contract_6(
         "latency_ms",
     }
     assert line["request_id"] == "req-abc.123"
-    assert line["customer_id"] == "5008832"
+    assert line["customer_ref"] == expected_customer_ref(5008832)
+    assert line["store_run_id"] == RUN_ID
+    # No raw id anywhere in what the service wrote (prediction line, metrics, app logs).
+    assert "5008832" not in captured.out + captured.err
     assert line["features"] == _features(5008832)
     assert line["features"]["avg_amount_loans_previous"] is None
     assert line["as_of"] == AS_OF
@@ -110,11 +116,15 @@ def test_batch_reports_unknown_ids_and_answers_duplicates_once(
     body = response.json()
     assert [r["id"] for r in body["results"]] == ["5008900", "1", "5009000"]
     assert body["not_found"] == ["777"]
+    assert body["invalid"] == []
     expected = trained_bundle.reference_proba([KNOWN_CUSTOMERS[i] for i in (5008900, 1, 5009000)])
     got = [r["probability"] for r in body["results"]]
     np.testing.assert_allclose(got, expected, atol=1e-5)
-    request_ids = {line["request_id"] for line in prediction_lines(capsys.readouterr().out)}
-    assert len(request_ids) == 1
+    lines = prediction_lines(capsys.readouterr().out)
+    assert len({line["request_id"] for line in lines}) == 1
+    assert [line["customer_ref"] for line in lines] == [
+        expected_customer_ref(i) for i in (5008900, 1, 5009000)
+    ]
 
 
 def test_batch_of_only_unknown_ids_is_not_an_error(client: TestClient) -> None:
@@ -192,6 +202,7 @@ def test_health_ready_version(client: TestClient, trained_bundle: TrainedBundle)
     assert version["model_name"] == "credit-risk"
     assert version["features"] == FEATURE_NAMES
     assert version["threshold"] == THRESHOLD
+    assert version["model_sha256"] == trained_bundle.metadata["model_sha256"]
 
 
 def test_openapi_and_docs(client: TestClient) -> None:

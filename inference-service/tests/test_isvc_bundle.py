@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -71,15 +72,39 @@ def test_corrupt_files(bundle_copy: Path) -> None:
 
 
 def test_corrupt_onnx(trained_bundle: TrainedBundle, bundle_copy: Path) -> None:
-    (bundle_copy / "model.onnx").write_bytes(b"\x08\x07garbage")
-    with pytest.raises(BundleError, match=re.escape("model.onnx")):
+    garbage = b"\x08\x07garbage"
+    (bundle_copy / "model.onnx").write_bytes(garbage)
+    _edit_metadata(
+        bundle_copy, lambda m: m.update(model_sha256=hashlib.sha256(garbage).hexdigest())
+    )
+    with pytest.raises(BundleError, match=re.escape("cannot load")):
         ModelBundle.load(bundle_copy)
+
+
+def test_model_that_does_not_match_its_hash_is_refused(bundle_copy: Path) -> None:
+    model = bundle_copy / "model.onnx"
+    original = model.read_bytes()
+    model.write_bytes(original + b"\x00")  # one byte more: still a loadable protobuf
+    with pytest.raises(BundleError, match=r"does not match metadata\.json") as refused:
+        ModelBundle.load(bundle_copy)
+    assert hashlib.sha256(original + b"\x00").hexdigest() in str(refused.value)
+
+
+def test_hash_is_reported_and_version_1_without_it_still_loads(
+    trained_bundle: TrainedBundle, bundle_copy: Path
+) -> None:
+    expected = hashlib.sha256((trained_bundle.directory / "model.onnx").read_bytes()).hexdigest()
+    assert ModelBundle.load(trained_bundle.directory).model_sha256 == expected
+    _edit_metadata(bundle_copy, lambda m: (m.pop("model_sha256"), m.update(schema_version=1)))
+    assert ModelBundle.load(bundle_copy).model_sha256 == expected
 
 
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda m: m.update(schema_version=2), "schema_version"),
+        (lambda m: m.update(schema_version=3), "schema_version"),
+        (lambda m: m.update(schema_version=True), "schema_version"),
+        (lambda m: m.pop("model_sha256"), "lacks model_sha256"),
         (lambda m: m.pop("threshold"), "threshold"),
         (lambda m: m.update(threshold=1.5), "outside"),
         (lambda m: m.update(threshold="0.5"), "threshold"),
@@ -111,8 +136,15 @@ def test_zipmap_output_is_refused(bundle_copy: Path) -> None:
         initial_types=[("features", FloatTensorType([None, 5]))],
         target_opset=17,
     )
-    (bundle_copy / "model.onnx").write_bytes(onnx_model.SerializeToString())
-    _edit_metadata(bundle_copy, lambda m: m.update(onnx_probability_output="output_probability"))
+    model_bytes = onnx_model.SerializeToString()
+    (bundle_copy / "model.onnx").write_bytes(model_bytes)
+    _edit_metadata(
+        bundle_copy,
+        lambda m: m.update(
+            onnx_probability_output="output_probability",
+            model_sha256=hashlib.sha256(model_bytes).hexdigest(),
+        ),
+    )
     with pytest.raises(BundleError, match="zipmap"):
         ModelBundle.load(bundle_copy)
 

@@ -5,12 +5,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from isvc_support import FEATURE_NAMES, TrainedBundle
+import pytest
+from isvc_support import CUSTOMER_REF_KEY, FEATURE_NAMES, TrainedBundle
 from typer.testing import CliRunner
 
 from inference_service.cli import app
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _customer_ref_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CUSTOMER_REF_KEY", CUSTOMER_REF_KEY)
 
 
 def test_check_reports_a_good_deployment(trained_bundle: TrainedBundle, sqlite_store: Path) -> None:

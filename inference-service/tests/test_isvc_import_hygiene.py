@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from isvc_support import TrainedBundle
+from isvc_support import CUSTOMER_REF_KEY, TrainedBundle
 
 EVENT = Path(__file__).parent / "events" / "apigw_http_v2_predict.json"
 
@@ -44,8 +44,9 @@ def _loaded_modules(trained_bundle: TrainedBundle, sqlite_store: Path) -> set[st
         **os.environ,
         "FEATURE_STORE_URL": f"sqlite:///{sqlite_store}",
         "MODEL_BUNDLE_DIR": str(trained_bundle.directory),
+        "CUSTOMER_REF_KEY": CUSTOMER_REF_KEY,
     }
-    env.pop("FEATURE_STORE_SECRET_ARN", None)
+    env.pop("CUSTOMER_REF_KEY_SECRET_ARN", None)
     result = subprocess.run(
         [sys.executable, "-c", PROBE],
         env=env,
@@ -69,7 +70,7 @@ def test_serving_path_imports(trained_bundle: TrainedBundle, sqlite_store: Path)
 
     assert {"fastapi", "mangum", "onnxruntime", "sqlalchemy"} <= loaded  # the probe is real
     assert loaded.isdisjoint(NEVER_ON_SERVING_PATH), loaded & NEVER_ON_SERVING_PATH
-    # boto3 is only needed to read a Secrets Manager secret; psycopg2 only for PostgreSQL.
+    # boto3 is only needed for IAM tokens and the key's secret; psycopg2 only for PostgreSQL.
     # (Powertools imports the bare botocore package for its user agent: ~2 ms, no clients.)
     assert "boto3" not in loaded
     assert "botocore.client" not in modules

@@ -18,7 +18,14 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from isvc_support import FEATURE_NAMES, KNOWN_CUSTOMERS, TrainedBundle, prediction_lines
+from isvc_support import (
+    CUSTOMER_REF_KEY,
+    FEATURE_NAMES,
+    KNOWN_CUSTOMERS,
+    TrainedBundle,
+    expected_customer_ref,
+    prediction_lines,
+)
 
 EVENTS = Path(__file__).parent / "events"
 
@@ -44,18 +51,30 @@ def _event(name: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def handler_module(
+def lambda_environment(
     trained_bundle: TrainedBundle, sqlite_store: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[ModuleType]:
+) -> pytest.MonkeyPatch:
     monkeypatch.setenv("FEATURE_STORE_URL", f"sqlite:///{sqlite_store}")
     monkeypatch.setenv("MODEL_BUNDLE_DIR", str(trained_bundle.directory))
+    monkeypatch.setenv("CUSTOMER_REF_KEY", CUSTOMER_REF_KEY)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_VERSION", "7")
     monkeypatch.delenv("API_KEY", raising=False)
+    return monkeypatch
+
+
+def _fresh_import() -> ModuleType:
     # A fresh import is a fresh Lambda execution environment: INIT reads the environment.
     for name in ("inference_service.handler", "inference_service.main"):
         sys.modules.pop(name, None)
-    module = importlib.import_module("inference_service.handler")
+    return importlib.import_module("inference_service.handler")
+
+
+@pytest.fixture
+def handler_module(lambda_environment: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    module = _fresh_import()
     yield module
-    module.app.state.resources.close()
+    if module.app.state.resources is not None:
+        module.app.state.resources.close()
     for name in ("inference_service.handler", "inference_service.main"):
         sys.modules.pop(name, None)
 
@@ -91,6 +110,8 @@ def test_rest_v1_predict(
     out = capsys.readouterr().out
     lines = prediction_lines(out)
     assert [line["request_id"] for line in lines] == ["req-v1-0001"]
+    assert lines[0]["customer_ref"] == expected_customer_ref(5008827)
+    assert "5008827" not in out
     # The handler flushes EMF after each invocation: Lambda may freeze right after returning.
     emf = [json.loads(line) for line in out.splitlines() if line.startswith('{"_aws"')]
     assert len(emf) == 1
@@ -98,6 +119,8 @@ def test_rest_v1_predict(
     assert directive["Namespace"] == "CreditRisk"
     assert {m["Name"] for m in directive["Metrics"]} >= {"Predictions", "PredictionLatency"}
     assert emf[0]["Predictions"] in (1.0, [1.0])
+    assert sorted(directive["Dimensions"][0]) == ["function_version", "service"]
+    assert emf[0]["function_version"] == "7"
     assert emf[0]["model_version"] == trained_bundle.metadata["model_version"]
 
 
@@ -162,3 +185,45 @@ def test_scheduled_warmup_ping_is_answered_without_a_prediction(
     answer = handler_module.handler({"warmup": True}, FakeLambdaContext(aws_request_id="warm-1"))
     assert answer == {"warm": True, "model_version": trained_bundle.metadata["model_version"]}
     assert prediction_lines(capsys.readouterr().out) == []
+
+
+def test_failed_start_up_answers_json_503_and_recovers(
+    lambda_environment: pytest.MonkeyPatch,
+    trained_bundle: TrainedBundle,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import shutil
+
+    import inference_service.main
+
+    bundle = tmp_path / "bundle"
+    lambda_environment.setenv("MODEL_BUNDLE_DIR", str(bundle))  # not there yet
+    capsys.readouterr()
+    module = _fresh_import()  # INIT does not raise
+    try:
+        down = _invoke(module, "apigw_rest_v1_predict.json", "req-broken")
+        assert down["statusCode"] == 503
+        headers = {k.lower(): v for k, v in down["headers"].items()}
+        assert headers["content-type"] == "application/json"
+        assert headers["retry-after"] == "5"
+        assert _json_body(down)["detail"] == "service unavailable: start-up failed (BundleError)"
+        warm = module.handler({"warmup": True}, FakeLambdaContext(aws_request_id="w"))
+        assert warm == {"warm": False, "startup_error": "BundleError"}
+        errors = [
+            json.loads(line)
+            for line in capsys.readouterr().err.splitlines()
+            if '"start-up failed' in line
+        ]
+        assert errors
+        assert errors[0]["level"] == "ERROR"
+
+        shutil.copytree(trained_bundle.directory, bundle)  # the cause goes away
+        lambda_environment.setattr(inference_service.main, "STARTUP_RETRY_SECONDS", 0)
+        module.app.state.next_startup_attempt = 0.0
+        assert _invoke(module, "apigw_rest_v1_predict.json", "req-ok")["statusCode"] == 200
+    finally:
+        if module.app.state.resources is not None:
+            module.app.state.resources.close()
+        for name in ("inference_service.handler", "inference_service.main"):
+            sys.modules.pop(name, None)

@@ -1,4 +1,4 @@
-"""CloudWatch EMF metrics via Powertools, outside Lambda as well as inside."""
+"""Metrics (Powertools EMF) and application logs (Powertools Logger), read as CloudWatch would."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from inference_service.observability import MetricsRecorder
+from inference_service.observability import ServiceMetrics, build_metrics
 
 
 def _emf_documents(text: str) -> list[dict[str, Any]]:
@@ -20,55 +20,65 @@ def _values(document: dict[str, Any], name: str) -> list[float]:
     return value if isinstance(value, list) else [value]
 
 
-def test_interval_batches_metrics_until_flush(capsys: pytest.CaptureFixture[str]) -> None:
-    recorder = MetricsRecorder("CreditRiskTest", "svc", "3", flush_interval_seconds=300)
-    capsys.readouterr()
-    recorder.record_prediction(2.5, positive=True)
-    recorder.record_prediction(1.5, positive=False)
-    recorder.record_error("store_unavailable")
-    assert _emf_documents(capsys.readouterr().out) == []
+@pytest.fixture
+def service_metrics() -> ServiceMetrics:
+    metrics = build_metrics("CreditRiskTest", "svc", function_version="12")
+    metrics.clear_metrics()
+    return ServiceMetrics(metrics, model_version="3")
 
-    recorder.flush()
+
+def test_metrics_carry_service_and_function_version(
+    service_metrics: ServiceMetrics, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    service_metrics.predictions(2.5, count=1, positives=1)
+    service_metrics.predictions(1.5, count=3, positives=0)
+    service_metrics.store_unavailable()
+    service_metrics.corrupt_rows(2)
+    assert _emf_documents(capsys.readouterr().out) == []  # nothing before a flush
+
+    service_metrics.flush()
     (document,) = _emf_documents(capsys.readouterr().out)
     directive = document["_aws"]["CloudWatchMetrics"][0]
     assert directive["Namespace"] == "CreditRiskTest"
-    assert sorted(directive["Dimensions"][0]) == ["model_version", "service"]
-    assert document["model_version"] == "3"
-    assert document["service"] == "svc"
-    assert _values(document, "Predictions") == [2.0]
+    assert sorted(directive["Dimensions"][0]) == ["function_version", "service"]
+    assert (document["service"], document["function_version"]) == ("svc", "12")
+    assert document["model_version"] == "3"  # metadata, not a dimension
+    units = {m["Name"]: m["Unit"] for m in directive["Metrics"]}
+    assert units == {
+        "Predictions": "Count",
+        "PositiveDecisions": "Count",
+        "PredictionLatency": "Milliseconds",
+        "PredictionErrors": "Count",
+        "StoreUnavailable": "Count",
+        "CorruptFeatureRows": "Count",
+    }
+    assert sum(_values(document, "Predictions")) == 4
+    assert sum(_values(document, "PositiveDecisions")) == 1
     assert _values(document, "PredictionLatency") == [2.5, 1.5]
-    assert _values(document, "PositiveDecisions") == [1.0]
-    assert _values(document, "PredictionErrors") == [1.0]
-    assert _values(document, "StoreUnavailable") == [1.0]
+    assert sum(_values(document, "PredictionErrors")) == 3
+    assert sum(_values(document, "CorruptFeatureRows")) == 2
 
-    recorder.flush()  # nothing new: no empty document, no warning
+    service_metrics.flush()  # nothing new: no empty document
     assert _emf_documents(capsys.readouterr().out) == []
 
 
-def test_a_full_document_is_flushed_early(capsys: pytest.CaptureFixture[str]) -> None:
-    recorder = MetricsRecorder("CreditRiskTest", "svc", "3", flush_interval_seconds=300)
+def test_a_full_document_is_published_early(
+    service_metrics: ServiceMetrics, capsys: pytest.CaptureFixture[str]
+) -> None:
     capsys.readouterr()
     for i in range(250):
-        recorder.record_prediction(float(i), positive=i % 5 == 0)
-    recorder.flush()
+        service_metrics.predictions(float(i), count=1, positives=i % 5 == 0)
+    service_metrics.flush()
     documents = _emf_documents(capsys.readouterr().out)
-    # EMF allows at most 100 values per metric in one document.
-    assert [len(_values(d, "PredictionLatency")) for d in documents] == [100, 100, 50]
-    assert [_values(d, "Predictions")[0] for d in documents] == [100.0, 100.0, 50.0]
-    assert sum(_values(d, "PositiveDecisions")[0] for d in documents) == 50.0
+    # EMF allows at most 100 values per metric in one document; Powertools publishes then.
     latencies = [v for d in documents for v in _values(d, "PredictionLatency")]
     assert latencies == [float(i) for i in range(250)]
+    assert max(len(_values(d, "PredictionLatency")) for d in documents) <= 100
+    assert sum(sum(_values(d, "PositiveDecisions")) for d in documents) == 50
 
 
-def test_zero_interval_flushes_every_request(capsys: pytest.CaptureFixture[str]) -> None:
-    recorder = MetricsRecorder("CreditRiskTest", "svc", "3", flush_interval_seconds=0)
-    capsys.readouterr()
-    recorder.record_prediction(1.0, positive=False)
-    recorder.record_prediction(1.0, positive=False)
-    assert len(_emf_documents(capsys.readouterr().out)) == 2
-
-
-def test_server_shutdown_flushes_pending_metrics(
+def test_server_shutdown_publishes_pending_metrics(
     make_client: Any, capsys: pytest.CaptureFixture[str], sqlite_store: Path
 ) -> None:
     client = make_client()
@@ -77,5 +87,21 @@ def test_server_shutdown_flushes_pending_metrics(
     capsys.readouterr()
     client.__exit__(None, None, None)
     (document,) = _emf_documents(capsys.readouterr().out)
-    assert _values(document, "Predictions") == [1.0]
+    assert sum(_values(document, "Predictions")) == 1
     assert document["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "CreditRisk"
+    assert document["function_version"] == "local"
+
+
+def test_application_logs_are_powertools_json_on_stderr(
+    make_client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    make_client()  # start-up logs the loaded model
+    err = capsys.readouterr().err
+    records = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    (loaded,) = [r for r in records if "loaded model" in r["message"]]
+    assert loaded["level"] == "INFO"
+    assert loaded["service"] == "inference-service"
+    assert loaded["name"] == "inference_service.resources"
+    assert "timestamp" in loaded
+    assert "location" in loaded

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from isvc_support import TrainedBundle
+from isvc_support import CUSTOMER_REF_KEY, TrainedBundle
 
 BIN = Path(sys.executable).parent
 API_KEY = "schemathesis-key"
@@ -31,7 +31,12 @@ def _free_port() -> int:
 @pytest.fixture
 def live_server(trained_bundle: TrainedBundle, sqlite_store: Path, tmp_path: Path) -> Iterator[str]:
     port = _free_port()
-    env = {**os.environ, "API_KEY": API_KEY, "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "API_KEY": API_KEY,
+        "LOG_LEVEL": "WARNING",
+        "CUSTOMER_REF_KEY": CUSTOMER_REF_KEY,
+    }
     log = (tmp_path / "server.log").open("w")
     server = subprocess.Popen(
         [

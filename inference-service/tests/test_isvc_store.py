@@ -5,66 +5,27 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from isvc_support import (
     AS_OF,
+    CUSTOMER_REF_KEY,
     FEATURE_NAMES,
     FEATURES,
     KNOWN_CUSTOMERS,
-    RUN_ID,
     TrainedBundle,
     create_sqlite_store,
     write_bundle,
 )
 
 from inference_service.config import Settings
+from inference_service.database import StoreConfigError, build_engine
 from inference_service.resources import build_resources
-from inference_service.store import (
-    FeatureStore,
-    StoreSchemaError,
-    StoreUnavailableError,
-    build_engine,
-    resolve_store_url,
-)
+from inference_service.store import FeatureStore, StoreSchemaError
 
 DTYPES = dict(FEATURES)
-
-POSTGRES_DDL = """
-CREATE TABLE customer_features (
-    id BIGINT PRIMARY KEY,
-    nb_previous_loans INTEGER NOT NULL,
-    avg_amount_loans_previous DOUBLE PRECISION,
-    age INTEGER,
-    years_on_the_job INTEGER,
-    flag_own_car INTEGER NOT NULL,
-    as_of DATE NOT NULL,
-    last_loan_date DATE NOT NULL,
-    run_id TEXT NOT NULL
-)
-"""
-
-
-def _libpq(url: str) -> str:
-    return url.replace("postgresql+psycopg2://", "postgresql://", 1)
-
-
-@pytest.fixture
-def pg_store_url(postgres_db_url: str) -> str:
-    import psycopg2
-
-    conn = psycopg2.connect(_libpq(postgres_db_url))
-    with conn, conn.cursor() as cur:
-        cur.execute(POSTGRES_DDL)
-        cur.executemany(
-            "INSERT INTO customer_features VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            [(cid, *v, AS_OF, "2024-06-01", RUN_ID) for cid, v in KNOWN_CUSTOMERS.items()],
-        )
-    conn.close()
-    return postgres_db_url
 
 
 # --- SQLite -----------------------------------------------------------------------------------
@@ -79,7 +40,8 @@ def test_sqlite_reads_rows_and_nulls(sqlite_store: Path) -> None:
     assert row.as_of.isoformat() == AS_OF
     assert store.get(123) is None
     many = store.get_many([1, 5009000, 1, 404])
-    assert sorted(many) == [1, 5009000]
+    assert sorted(many.rows) == [1, 5009000]
+    assert many.corrupt == {}
 
 
 def test_sqlite_store_going_away_and_coming_back(make_client: Any, sqlite_store: Path) -> None:
@@ -145,7 +107,9 @@ def test_store_appearing_with_the_wrong_schema_is_503(make_client: Any, tmp_path
 
 
 def _settings(bundle_dir: Path, store_url: str) -> Settings:
-    return Settings(feature_store_url=store_url, model_bundle_dir=bundle_dir)
+    return Settings(
+        feature_store_url=store_url, model_bundle_dir=bundle_dir, customer_ref_key=CUSTOMER_REF_KEY
+    )
 
 
 def test_start_up_fails_when_store_lacks_a_model_column(
@@ -203,146 +167,77 @@ def _dummy_x() -> Any:
 
 
 def test_unsupported_store_urls_are_refused() -> None:
-    with pytest.raises(ValueError, match="unsupported"):
+    with pytest.raises(StoreConfigError, match="unsupported"):
         build_engine("mysql://u:p@localhost/db")
-    with pytest.raises(ValueError, match="file path"):
+    with pytest.raises(StoreConfigError, match="file path"):
         build_engine("sqlite://")
+    with pytest.raises(StoreConfigError, match="PostgreSQL"):
+        build_engine("sqlite:///x.db", auth="iam")
+    with pytest.raises(StoreConfigError, match="must not carry a password"):
+        build_engine("postgresql+psycopg2://inference:secret@proxy:5432/features", auth="iam")
+    with pytest.raises(StoreConfigError, match="naming the role"):
+        build_engine("postgresql+psycopg2:///features", auth="iam")
 
 
-# --- PostgreSQL -------------------------------------------------------------------------------
+# --- corrupt rows -----------------------------------------------------------------------------
 
-
-def test_postgres_predictions_match_sqlite(
-    make_client: Any, pg_store_url: str, trained_bundle: TrainedBundle
-) -> None:
-    pg = make_client(feature_store_url=pg_store_url)
-    lite = make_client()
-    for cid in KNOWN_CUSTOMERS:
-        a = pg.post("/predict", json={"id": cid})
-        b = lite.post("/predict", json={"id": cid})
-        assert a.status_code == b.status_code == 200
-        assert a.json() == b.json()
-    batch = pg.post("/predict/batch", json={"ids": [*KNOWN_CUSTOMERS, 42]}).json()
-    assert len(batch["results"]) == len(KNOWN_CUSTOMERS)
-    assert batch["not_found"] == ["42"]
-
-
-def test_postgres_pool_is_lambda_sized_with_timeouts(pg_store_url: str) -> None:
-    engine = build_engine(pg_store_url, pool_size=1, statement_timeout_ms=1500)
-    try:
-        with engine.connect() as conn:
-            timeout = conn.exec_driver_sql("SHOW statement_timeout").scalar()
-            app_name = conn.exec_driver_sql("SHOW application_name").scalar()
-        assert timeout == "1500ms"
-        assert app_name == "inference-service"
-        assert engine.pool.size() == 1  # type: ignore[attr-defined]
-        assert engine.pool._max_overflow == 0  # type: ignore[attr-defined]
-        assert engine.pool._pre_ping is True
-    finally:
-        engine.dispose()
+CORRUPT = {
+    # id -> (column, stored value, what the service says)
+    801: ("age", "forty", "age is not an integer"),
+    802: ("years_on_the_job", 2.5, "years_on_the_job is not an integer"),
+    803: ("avg_amount_loans_previous", "lots", "avg_amount_loans_previous is not a number"),
+    804: ("as_of", "yesterday", "as_of is not a date"),
+}
 
 
 @pytest.fixture
-def admin(postgres_url: str) -> Iterator[Any]:
-    import psycopg2
-
-    conn = psycopg2.connect(_libpq(postgres_url))
-    conn.autocommit = True
-    yield conn
+def corrupt_store(tmp_path: Path) -> Path:
+    path = create_sqlite_store(tmp_path / "corrupt.db")
+    with sqlite3.connect(path) as conn:
+        for cid, (column, value, _) in CORRUPT.items():
+            conn.execute(
+                "INSERT INTO customer_features VALUES (?, 1, 100.0, 30, 2, 0, ?, ?, ?)",
+                (cid, AS_OF, "2024-06-01", "run-bad"),
+            )
+            conn.execute(f"UPDATE customer_features SET {column} = ? WHERE id = ?", (value, cid))
     conn.close()
+    return path
 
 
-def _set_connections_allowed(admin: Any, database: str, allowed: bool) -> None:
-    from psycopg2 import sql
-
-    with admin.cursor() as cur:
-        cur.execute(
-            sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS {}").format(
-                sql.Identifier(database), sql.SQL("true" if allowed else "false")
-            )
-        )
-        if not allowed:
-            cur.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = %s AND pid <> pg_backend_pid()",
-                (database,),
-            )
-
-
-def test_postgres_going_away_and_coming_back(
-    make_client: Any, pg_store_url: str, admin: Any
+def test_a_corrupt_row_fails_only_its_own_id(
+    make_client: Any, corrupt_store: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from sqlalchemy.engine import make_url
+    from isvc_support import expected_customer_ref, prediction_lines
 
-    database = make_url(pg_store_url).database  # the URL also carries TLS parameters
-    client = make_client(feature_store_url=pg_store_url, store_connect_timeout_seconds=2)
-    assert client.post("/predict", json={"id": "5008827"}).status_code == 200
-
-    _set_connections_allowed(admin, database, allowed=False)
-    try:
-        # The pooled connection was killed and new ones are refused: 503, not 500.
-        for _ in range(2):
-            down = client.post("/predict", json={"id": "5008827"})
-            assert down.status_code == 503, down.text
-            assert "psycopg2" not in down.text
-        assert client.get("/ready").status_code == 503
-    finally:
-        _set_connections_allowed(admin, database, allowed=True)
-
-    back = client.post("/predict", json={"id": "5008827"})
-    assert back.status_code == 200
-    assert client.get("/ready").status_code == 200
-
-
-def test_postgres_ids_are_bound_parameters(pg_store_url: str) -> None:
-    store = FeatureStore(build_engine(pg_store_url), DTYPES)
-    try:
-        # Way past what a hand-built IN list would tolerate; all bound, all found.
-        ids = [*KNOWN_CUSTOMERS] * 50 + list(range(10_000, 10_500))
-        assert sorted(store.get_many(ids)) == sorted(KNOWN_CUSTOMERS)
-    finally:
-        store.close()
-
-
-def test_unreachable_postgres_is_store_unavailable() -> None:
-    import socket
-
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    store = FeatureStore(
-        build_engine(f"postgresql+psycopg2://u:p@127.0.0.1:{port}/db", connect_timeout=1),
-        DTYPES,
+    client = make_client(feature_store_url=f"sqlite:///{corrupt_store}")
+    capsys.readouterr()
+    ids = [*CORRUPT, 1, 5008827]
+    response = client.post("/predict/batch", json={"ids": [str(i) for i in ids]})
+    assert response.status_code == 200
+    body = response.json()
+    assert [r["id"] for r in body["results"]] == ["1", "5008827"]
+    assert body["invalid"] == [
+        {"id": str(cid), "detail": f"stored feature row is invalid: {problem}"}
+        for cid, (_, _, problem) in CORRUPT.items()
+    ]
+    captured = capsys.readouterr()
+    assert len(prediction_lines(captured.out)) == 2
+    # One error line per corrupt row, naming the customer by pseudonym only.
+    errors = [
+        json.loads(line)
+        for line in captured.err.splitlines()
+        if line.startswith("{") and "corrupt feature row" in line
+    ]
+    assert sorted(e["customer_ref"] for e in errors) == sorted(
+        expected_customer_ref(cid) for cid in CORRUPT
     )
-    with pytest.raises(StoreUnavailableError):
-        store.get(1)
+    assert {e["store_run_id"] for e in errors} == {"run-bad"}
+    assert all(str(cid) not in captured.err + captured.out for cid in CORRUPT)
 
-
-# --- Secrets Manager --------------------------------------------------------------------------
-
-
-def test_credentials_from_secrets_manager(aws_reset: str) -> None:
-    import boto3
-
-    client = boto3.client("secretsmanager")
-    arn = client.create_secret(
-        Name="feature-store/reader",
-        SecretString=json.dumps(
-            {"username": "reader", "password": "p@ss:/word", "host": "db.internal", "port": 6432}
-        ),
-    )["ARN"]
-    url = resolve_store_url("postgresql+psycopg2://placeholder@localhost/features", arn)
-    assert url.username == "reader"
-    assert url.password == "p@ss:/word"
-    assert url.host == "db.internal"
-    assert url.port == 6432
-    assert url.database == "features"
-
-    bad = client.create_secret(Name="broken", SecretString=json.dumps(["no"]))["ARN"]
-    with pytest.raises(ValueError, match="password"):
-        resolve_store_url("postgresql+psycopg2://x@localhost/f", bad)
-
-
-def test_no_secret_means_url_as_given() -> None:
-    url = resolve_store_url("postgresql+psycopg2://a:b@h:5/d", None)
-    assert (url.username, url.password, url.host, url.port, url.database) == ("a", "b", "h", 5, "d")
+    single = client.post("/predict", json={"id": "801"})
+    assert single.status_code == 500
+    assert single.json()["detail"].startswith(
+        "stored feature row is invalid: age is not an integer"
+    )
+    assert client.get("/customers/804/features").status_code == 500
+    assert client.post("/predict", json={"id": "1"}).status_code == 200

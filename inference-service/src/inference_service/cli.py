@@ -45,9 +45,8 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING, ERROR")] = None,
-    access_log: Annotated[bool, typer.Option(help="uvicorn access log on stderr.")] = False,
 ) -> None:
-    """Run the API with uvicorn (one worker)."""
+    """Run the API with uvicorn (one worker). No access log: its paths carry customer ids."""
     import uvicorn
 
     from inference_service.main import create_app
@@ -57,7 +56,7 @@ def serve(
         create_app(settings),
         host=host,
         port=port,
-        access_log=access_log,
+        access_log=False,
         log_level=settings.log_level.lower(),
     )
 
@@ -100,9 +99,11 @@ def demo(
 
     from sqlalchemy import func, select
 
-    from inference_service.store import build_engine, customer_features
+    from inference_service.database import build_engine
+    from inference_service.store import customer_features
 
-    engine = build_engine(_settings(None, store_url).feature_store_url)
+    settings = _settings(None, store_url)
+    engine = build_engine(settings.feature_store_url, auth=settings.feature_store_auth)
     with engine.connect() as conn:
         known, highest = conn.execute(
             select(func.min(customer_features.c.id), func.max(customer_features.c.id))

@@ -13,9 +13,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from inference_service.deps import ServiceNotReadyError
 from inference_service.middleware import REQUEST_ID_SCOPE_KEY
 from inference_service.predictor import CustomerNotFoundError
-from inference_service.store import StoreSchemaError, StoreUnavailableError
+from inference_service.store import CorruptRowError, StoreSchemaError, StoreUnavailableError
 
 log = logging.getLogger(__name__)
+
+STARTUP_RETRY_AFTER_SECONDS = 5
 
 
 def _error(
@@ -47,8 +49,26 @@ async def _store_schema(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _corrupt_row(request: Request, exc: Exception) -> JSONResponse:
+    # Logged (by pseudonym) where it was found; the caller learns which column is wrong.
+    return _error(
+        request,
+        status.HTTP_500_INTERNAL_SERVER_ERROR,
+        f"{exc}; this customer cannot be scored until the feature store is republished",
+    )
+
+
 async def _not_ready(request: Request, exc: Exception) -> JSONResponse:
-    return _error(request, status.HTTP_503_SERVICE_UNAVAILABLE, "service is starting up")
+    failed = getattr(request.app.state, "startup_error", None)
+    detail = "service is starting up"
+    if failed:
+        detail = f"service unavailable: start-up failed ({failed})"
+    return _error(
+        request,
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        detail,
+        headers={"Retry-After": str(STARTUP_RETRY_AFTER_SECONDS)},
+    )
 
 
 # FastAPI's wording when a JSON body cannot even be decoded; this API reports every invalid
@@ -100,6 +120,7 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CustomerNotFoundError, _not_found)
     app.add_exception_handler(StoreUnavailableError, _store_unavailable)
     app.add_exception_handler(StoreSchemaError, _store_schema)
+    app.add_exception_handler(CorruptRowError, _corrupt_row)
     app.add_exception_handler(ServiceNotReadyError, _not_ready)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

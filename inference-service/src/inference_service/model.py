@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -12,7 +14,11 @@ from typing import Any, Literal
 import numpy as np
 import onnxruntime as ort
 
-SUPPORTED_SCHEMA_VERSION = 1
+log = logging.getLogger(__name__)
+
+# Version 2 adds the model's hash, the split fingerprint and type-aware reference statistics;
+# this service reads what it needs from either and ignores keys it does not know.
+SUPPORTED_SCHEMA_VERSIONS = (1, 2)
 
 
 class BundleError(Exception):
@@ -50,11 +56,28 @@ def _parse_features(raw: Any) -> tuple[FeatureSpec, ...]:
     return tuple(specs)
 
 
+def _verify_model_hash(metadata: Mapping[str, Any], version: int, actual: str) -> None:
+    expected = metadata.get("model_sha256")
+    if expected is None and version == 1:
+        log.warning("bundle schema_version 1 has no model_sha256: model.onnx is not verified")
+        return
+    if not isinstance(expected, str):
+        raise BundleError("metadata.json lacks model_sha256 (hex SHA-256 of model.onnx)")
+    if expected.lower() != actual:
+        raise BundleError(
+            f"model.onnx does not match metadata.json: its SHA-256 is {actual}, "
+            f"metadata.json says {expected}; the bundle is corrupt or mixed from two exports"
+        )
+
+
 class ModelBundle:
     """A loaded model: feature order, threshold, baselines and an ONNX Runtime session."""
 
-    def __init__(self, directory: Path, metadata: Mapping[str, Any], session: Any) -> None:
+    def __init__(
+        self, directory: Path, metadata: Mapping[str, Any], session: Any, model_sha256: str
+    ) -> None:
         self.directory = directory
+        self.model_sha256 = model_sha256
         self.metadata = dict(metadata)
         self.features = _parse_features(metadata.get("features"))
         self.feature_names = tuple(s.name for s in self.features)
@@ -99,11 +122,19 @@ class ModelBundle:
             raise BundleError(f"cannot read {metadata_path}: {err}") from err
         if not isinstance(metadata, dict):
             raise BundleError(f"{metadata_path} must hold a JSON object")
-        if metadata.get("schema_version") != SUPPORTED_SCHEMA_VERSION:
+        version = metadata.get("schema_version")
+        if version not in SUPPORTED_SCHEMA_VERSIONS or isinstance(version, bool):
             raise BundleError(
-                f"unsupported bundle schema_version {metadata.get('schema_version')!r}; "
-                f"this service reads version {SUPPORTED_SCHEMA_VERSION}"
+                f"unsupported bundle schema_version {version!r}; "
+                f"this service reads versions {list(SUPPORTED_SCHEMA_VERSIONS)}"
             )
+        try:
+            model_bytes = model_path.read_bytes()
+        except OSError as err:
+            raise BundleError(f"cannot read {model_path}: {err}") from err
+        # The bytes checked are the bytes loaded: no window for the file to change in between.
+        actual = hashlib.sha256(model_bytes).hexdigest()
+        _verify_model_hash(metadata, version, actual)
         options = ort.SessionOptions()
         # One request at a time per Lambda instance and tiny models: thread pools only add
         # start-up time and scheduling jitter.
@@ -112,11 +143,11 @@ class ModelBundle:
         options.log_severity_level = 3
         try:
             session = ort.InferenceSession(
-                str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+                model_bytes, sess_options=options, providers=["CPUExecutionProvider"]
             )
         except Exception as err:  # onnxruntime raises its own untyped errors for bad files
             raise BundleError(f"cannot load {model_path}: {err}") from err
-        return cls(path, metadata, session)
+        return cls(path, metadata, session, actual)
 
     def _check_session(self) -> None:
         inputs = self._session.get_inputs()

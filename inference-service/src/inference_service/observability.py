@@ -1,83 +1,124 @@
-"""Structured logs and CloudWatch embedded metrics.
+"""Logs and metrics: Powertools for AWS Lambda ``Logger`` and ``Metrics``, plus the prediction log.
 
-* Prediction log (docs/contracts/prediction-log.md): one JSON object per line on **stdout**,
-  consumed by the
-  monitoring jobs. Nothing else is written to stdout except EMF metric documents, which
-  CloudWatch recognises by their ``_aws`` key.
-* Application logs: JSON lines on stderr.
-* Metrics: CloudWatch EMF documents built by Powertools for AWS Lambda ``Metrics``. In Lambda
-  the handler flushes after every invocation; a long-running server flushes every
-  ``metrics_flush_interval_seconds`` or every 100 predictions, so EMF serialisation stays off
-  the per-request path.
+* Prediction log (docs/contracts/prediction-log.md): one JSON object per prediction on
+  **stdout**, data for risk-monitoring rather than a diagnostic, so it is written as the
+  contract's record and nothing else (no logger keys around it).
+* Application logs: Powertools ``Logger`` (JSON) on **stderr**; the package's own module loggers
+  share its handler. They never carry a raw customer id or bound SQL parameters.
+* Metrics: Powertools ``Metrics`` (CloudWatch embedded metric format on stdout), dimensions
+  ``service`` and ``function_version``. The Lambda handler publishes them after every
+  invocation (``log_metrics``); a long-running server every ``metrics_flush_interval_seconds``,
+  at shutdown, and whenever Powertools' own 100-value limit is reached.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
-import threading
-import time
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from aws_lambda_powertools.metrics import Metrics, MetricUnit
-from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+PACKAGE_LOGGER = "inference_service"
 
 
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to the ``sys.stderr`` of the moment a record is emitted, not of start-up."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
 
 
-def configure_logging(level: str) -> None:
-    """JSON application logs on stderr (stdout carries only prediction lines and EMF)."""
-    root = logging.getLogger()
-    if not any(getattr(h, "_inference_service", False) for h in root.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(JsonFormatter())
-        handler._inference_service = True  # type: ignore[attr-defined]
-        root.addHandler(handler)
-    root.setLevel(level)
+_loggers: dict[str, Logger] = {}
+
+
+def configure_logging(service: str, level: str) -> Logger:
+    """Powertools JSON logs on stderr for the service and every ``inference_service`` logger.
+
+    One Powertools ``Logger`` per service and process (a second instance on the same logger
+    would have no formatter of its own); later calls only change the level.
+    """
+    from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+
+    logger = _loggers.get(service)
+    if logger is None:
+        logger = _loggers[service] = Logger(service=service, logger_handler=_StderrHandler())
+        logging.getLogger(PACKAGE_LOGGER)  # registered, so its children share the handler
+    logger.setLevel(level)
+    copy_config_to_registered_loggers(source_logger=logger, include={PACKAGE_LOGGER})
+    return logger
+
+
+def build_metrics(namespace: str, service: str, function_version: str) -> Metrics:
+    metrics = Metrics(namespace=namespace, service=service)
+    # Powertools keeps dimensions per process: set once (the handler and the app share them).
+    if metrics.default_dimensions.get("function_version") != function_version:
+        metrics.set_default_dimensions(function_version=function_version)
+    return metrics
+
+
+class ServiceMetrics:
+    """The service's metric names and units in one place (the README lists them)."""
+
+    def __init__(self, metrics: Metrics, model_version: str) -> None:
+        self.metrics = metrics
+        self.model_version = model_version
+
+    def _add(self, name: str, unit: MetricUnit, value: float) -> None:
+        self.metrics.add_metric(name=name, unit=unit, value=value)
+
+    def predictions(self, latency_ms: float, count: int, positives: int) -> None:
+        self._add("Predictions", MetricUnit.Count, count)
+        self._add("PositiveDecisions", MetricUnit.Count, positives)
+        self._add("PredictionLatency", MetricUnit.Milliseconds, latency_ms)
+        # Searchable in the EMF log documents; not a dimension, so alarms need not know it.
+        self.metrics.add_metadata(key="model_version", value=self.model_version)
+
+    def store_unavailable(self) -> None:
+        self._add("PredictionErrors", MetricUnit.Count, 1)
+        self._add("StoreUnavailable", MetricUnit.Count, 1)
+
+    def corrupt_rows(self, count: int) -> None:
+        self._add("PredictionErrors", MetricUnit.Count, count)
+        self._add("CorruptFeatureRows", MetricUnit.Count, count)
+
+    def flush(self) -> None:
+        """Publish what is pending (nothing at all when no metric was recorded)."""
+        if self.metrics.metric_set:
+            self.metrics.flush_metrics()
 
 
 def log_prediction(
     *,
     request_id: str,
-    customer_id: int,
+    customer_ref: str,
     model_version: str,
     as_of: str,
+    store_run_id: str,
     features: dict[str, float | int | None],
     probability: float,
     prediction: int,
     threshold: float,
     latency_ms: float,
 ) -> None:
-    """Write one contract-6 line to stdout.
-
-    Written straight to the stream rather than through `logging`: the line is data for the
-    monitoring jobs, not a diagnostic, and skipping LogRecord/handler machinery keeps it cheap.
-    Encoded with orjson (~15x faster than `json.dumps` for this record; same compact JSON, and
-    a non-finite float becomes `null` rather than the invalid `NaN`). Flushed per line so a
-    frozen Lambda environment never holds half-written records.
-    """
+    """Write one prediction line to stdout, flushed so a frozen Lambda holds no partial record."""
     line = orjson.dumps(
         {
             "event": "prediction",
             "timestamp": datetime.now(UTC).isoformat(timespec="microseconds"),
             "request_id": request_id,
-            "customer_id": str(customer_id),
+            "customer_ref": customer_ref,
             "model_version": model_version,
             "as_of": as_of,
+            "store_run_id": store_run_id,
             "features": features,
             "probability": probability,
             "prediction": prediction,
@@ -89,87 +130,3 @@ def log_prediction(
     stream = sys.stdout
     stream.write(line.decode())
     stream.flush()
-
-
-class MetricsRecorder:
-    """Aggregates observations in plain counters; Powertools serialises them into EMF.
-
-    Powertools' ``add_metric`` validates name, unit and resolution on every call (tens of
-    microseconds each), more than a whole prediction costs. So the hot path only increments
-    counters and appends the latency; a flush hands the aggregate to Powertools'
-    ``serialize_metric_set`` (namespace, dimensions and EMF layout stay Powertools'):
-    ``Predictions``/``PositiveDecisions``/errors as one count per document, ``PredictionLatency``
-    as the individual values (CloudWatch computes percentiles from them; at most 100 per
-    document, the EMF limit).
-    """
-
-    MAX_VALUES_PER_DOCUMENT = 100
-
-    def __init__(
-        self, namespace: str, service: str, model_version: str, flush_interval_seconds: float
-    ) -> None:
-        self._metrics = Metrics(namespace=namespace, service=service)
-        # Powertools keeps metric state per process, shared by every Metrics instance: start
-        # from a clean slate so a reloaded app never inherits another model's dimensions.
-        self._metrics.clear_default_dimensions()
-        self._metrics.clear_metrics()
-        self._metrics.set_default_dimensions(model_version=model_version)
-        self._interval = flush_interval_seconds
-        self._lock = threading.Lock()
-        self._last_flush = time.monotonic()
-        self._reset()
-
-    def _reset(self) -> None:
-        self._predictions = 0
-        self._positives = 0
-        self._errors = 0
-        self._store_unavailable = 0
-        self._latencies: list[float] = []
-
-    def record_prediction(self, latency_ms: float, positive: bool) -> None:
-        with self._lock:
-            self._predictions += 1
-            self._positives += positive
-            self._latencies.append(latency_ms)
-            self._maybe_flush()
-
-    def record_error(self, kind: str) -> None:
-        with self._lock:
-            self._errors += 1
-            if kind == "store_unavailable":
-                self._store_unavailable += 1
-            self._maybe_flush()
-
-    def _maybe_flush(self) -> None:
-        if (
-            len(self._latencies) >= self.MAX_VALUES_PER_DOCUMENT
-            or time.monotonic() - self._last_flush >= self._interval
-        ):
-            self._flush_locked()
-
-    def _flush_locked(self) -> None:
-        self._last_flush = time.monotonic()
-        metrics: dict[str, dict[str, Any]] = {}
-
-        def put(name: str, unit: MetricUnit, values: list[float]) -> None:
-            metrics[name] = {"Unit": unit.value, "StorageResolution": 60, "Value": values}
-
-        if self._predictions:
-            put("Predictions", MetricUnit.Count, [float(self._predictions)])
-            put("PositiveDecisions", MetricUnit.Count, [float(self._positives)])
-            put("PredictionLatency", MetricUnit.Milliseconds, self._latencies)
-        if self._errors:
-            put("PredictionErrors", MetricUnit.Count, [float(self._errors)])
-        if self._store_unavailable:
-            put("StoreUnavailable", MetricUnit.Count, [float(self._store_unavailable)])
-        self._reset()
-        if not metrics or is_metrics_disabled():
-            return
-        document = self._metrics.serialize_metric_set(metrics=metrics)
-        stream = sys.stdout
-        stream.write(json.dumps(document, separators=(",", ":")) + "\n")
-        stream.flush()
-
-    def flush(self) -> None:
-        with self._lock:
-            self._flush_locked()

@@ -6,15 +6,12 @@ import logging
 from dataclasses import dataclass
 
 from inference_service.config import Settings
+from inference_service.customer_ref import CustomerRefs, key_reader
+from inference_service.database import build_engine
 from inference_service.model import ModelBundle
-from inference_service.observability import MetricsRecorder, configure_logging
+from inference_service.observability import ServiceMetrics, build_metrics, configure_logging
 from inference_service.predictor import Predictor
-from inference_service.store import (
-    FeatureStore,
-    StoreUnavailableError,
-    build_engine,
-    resolve_store_url,
-)
+from inference_service.store import FeatureStore, StoreUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +21,7 @@ class Resources:
     settings: Settings
     bundle: ModelBundle
     store: FeatureStore
-    metrics: MetricsRecorder
+    metrics: ServiceMetrics
     predictor: Predictor
 
     def close(self) -> None:
@@ -33,39 +30,52 @@ class Resources:
 
 
 def build_resources(settings: Settings) -> Resources:
-    """Load the bundle and connect the store; raise with a clear message on a bad deployment.
+    """Load the bundle, the pseudonym key and the store; raise with a clear message if the
+    deployment is broken.
 
-    A missing/invalid bundle (BundleError) or a store whose columns do not match the model
+    A missing/invalid bundle (BundleError), a missing key (CustomerRefKeyError), a store URL
+    that cannot work (StoreConfigError) or a store whose columns do not match the model
     (StoreSchemaError) stops start-up. An unreachable store does not: the service starts,
     answers 503 and /ready reports not ready until the store is back, and the schema check runs
     on the first successful connection.
     """
-    configure_logging(settings.log_level)
+    configure_logging(settings.powertools_service_name, settings.log_level)
     bundle = ModelBundle.load(settings.model_bundle_dir)
-    url = resolve_store_url(settings.feature_store_url, settings.feature_store_secret_arn)
+    customer_key = settings.customer_ref_key
+    customer_refs = CustomerRefs(
+        key_reader(
+            settings.customer_ref_key_secret_arn,
+            customer_key.get_secret_value() if customer_key is not None else None,
+        )
+    )
     engine = build_engine(
-        url,
+        settings.feature_store_url,
+        auth=settings.feature_store_auth,
         pool_size=settings.store_pool_size,
         connect_timeout=settings.store_connect_timeout_seconds,
-        statement_timeout_ms=settings.store_statement_timeout_ms,
     )
     store = FeatureStore(engine, {f.name: f.dtype for f in bundle.features})
     try:
         store.verify_schema()
     except StoreUnavailableError as err:
         log.warning("feature store unreachable at start-up (%s); will retry per request", err)
-    metrics = MetricsRecorder(
-        namespace=settings.metrics_namespace,
-        service=settings.metrics_service,
-        model_version=bundle.model_version,
-        flush_interval_seconds=settings.metrics_flush_interval_seconds,
+    metrics = ServiceMetrics(
+        build_metrics(
+            settings.powertools_metrics_namespace,
+            settings.powertools_service_name,
+            settings.aws_lambda_function_version,
+        ),
+        bundle.model_version,
     )
     log.info(
-        "loaded model %s version %s (%d features) from %s; store %s",
+        "loaded model %s version %s (%d features, sha256 %s) from %s; store %s (auth %s)",
         bundle.model_name,
         bundle.model_version,
         len(bundle.features),
+        bundle.model_sha256,
         settings.model_bundle_dir,
-        url.render_as_string(hide_password=True),
+        engine.url.render_as_string(hide_password=True),
+        settings.feature_store_auth,
     )
-    return Resources(settings, bundle, store, metrics, Predictor(bundle, store, metrics))
+    predictor = Predictor(bundle, store, metrics, customer_refs)
+    return Resources(settings, bundle, store, metrics, predictor)

@@ -79,6 +79,11 @@ class PredictionResponse(BaseModel):
     as_of: date = Field(description="Materialisation date of the served feature row.")
 
 
+class InvalidRow(BaseModel):
+    id: str
+    detail: str = Field(description="Which stored value is invalid, e.g. 'age is not an integer'.")
+
+
 class BatchPredictionResponse(BaseModel):
     model_version: str
     threshold: float
@@ -86,6 +91,9 @@ class BatchPredictionResponse(BaseModel):
         description="One result per distinct known id, in request order."
     )
     not_found: list[str] = Field(description="Requested ids with no row in the feature store.")
+    invalid: list[InvalidRow] = Field(
+        description="Requested ids whose stored row is invalid (not scored; the rest are)."
+    )
 
 
 class CustomerFeaturesResponse(BaseModel):
@@ -145,6 +153,7 @@ class VersionResponse(BaseModel):
     threshold: float
     features: list[str]
     training_data_fingerprint: str
+    model_sha256: str = Field(description="SHA-256 of the served model.onnx (hex).")
 
 
 class ErrorResponse(BaseModel):
@@ -171,6 +180,7 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         404: "Unknown customer.",
         413: "Request body too large.",
         422: "Invalid request.",
+        500: "The customer's stored feature row is invalid (or an unexpected error).",
         503: "Feature store unavailable; retry later.",
     }
     out: dict[int | str, dict[str, Any]] = {}

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from inference_service.deps import PredictorDep
-from inference_service.predictor import CustomerNotFoundError
 from inference_service.schemas import (
     CUSTOMER_ID_MAX_DIGITS,
     CUSTOMER_ID_PATTERN,
@@ -28,14 +27,12 @@ CustomerIdPath = Annotated[
 ]
 
 
-@router.get("/{customer_id}/features", responses=error_responses(401, 404, 422, 503))
+@router.get("/{customer_id}/features", responses=error_responses(401, 404, 422, 500, 503))
 async def customer_features(
     customer_id: CustomerIdPath, predictor: PredictorDep
 ) -> CustomerFeaturesResponse:
     """The feature row the model would use for this customer right now."""
-    row = predictor.store.get(int(customer_id))
-    if row is None:
-        raise CustomerNotFoundError(int(customer_id))
+    row = predictor.features(int(customer_id))
     return CustomerFeaturesResponse(
         id=str(row.customer_id),
         features=row.features,

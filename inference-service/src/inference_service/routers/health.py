@@ -56,4 +56,5 @@ async def version(bundle: BundleDep) -> VersionResponse:
         threshold=bundle.threshold,
         features=list(bundle.feature_names),
         training_data_fingerprint=bundle.training_data_fingerprint,
+        model_sha256=bundle.model_sha256,
     )

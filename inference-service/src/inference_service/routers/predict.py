@@ -12,6 +12,7 @@ from inference_service.schemas import (
     BatchPredictRequest,
     ExplanationResponse,
     FeatureContributionOut,
+    InvalidRow,
     PredictionResponse,
     PredictRequest,
     error_responses,
@@ -32,7 +33,7 @@ def _response(result: Prediction, model_version: str, threshold: float) -> Predi
     )
 
 
-@router.post("", responses=error_responses(401, 404, 413, 422, 503))
+@router.post("", responses=error_responses(401, 404, 413, 422, 500, 503))
 async def predict(body: PredictRequest, request: Request) -> PredictionResponse:
     """Score one customer from its served feature row."""
     serving = get_serving(request)
@@ -43,19 +44,21 @@ async def predict(body: PredictRequest, request: Request) -> PredictionResponse:
 
 @router.post("/batch", responses=error_responses(401, 413, 422, 503))
 async def predict_batch(body: BatchPredictRequest, request: Request) -> BatchPredictionResponse:
-    """Score up to 100 customers; unknown ids are listed in `not_found`, not an error."""
+    """Score up to 100 customers; unknown ids are listed in `not_found` and ids whose stored
+    row is invalid in `invalid`: neither fails the batch."""
     serving = get_serving(request)
-    results, missing = serving.predictor.predict_many(body.ids, serving.request_id)
+    outcome = serving.predictor.predict_many(body.ids, serving.request_id)
     bundle = serving.predictor.bundle
     return BatchPredictionResponse(
         model_version=bundle.model_version,
         threshold=bundle.threshold,
-        results=[_response(r, bundle.model_version, bundle.threshold) for r in results],
-        not_found=[str(i) for i in missing],
+        results=[_response(r, bundle.model_version, bundle.threshold) for r in outcome.predictions],
+        not_found=[str(i) for i in outcome.not_found],
+        invalid=[InvalidRow(id=str(e.customer_id), detail=str(e)) for e in outcome.invalid],
     )
 
 
-@router.post("/explain", responses=error_responses(401, 404, 413, 422, 503))
+@router.post("/explain", responses=error_responses(401, 404, 413, 422, 500, 503))
 async def explain_prediction(body: PredictRequest, predictor: PredictorDep) -> ExplanationResponse:
     """Per-feature contributions to one customer's probability (for debugging a decision)."""
     row, explanation = predictor.explain(body.id)

@@ -1,0 +1,258 @@
+"""The store as production reaches it: PostgreSQL over TLS as the `inference` role (DESIGN C3).
+
+The server (conftest `tls_postgres`) accepts TLS only and has the service roles and grants the
+bootstrap creates. IAM tokens cannot be checked here (the server lets roles in over TLS without
+a password, as RDS Proxy would after checking the token): what is tested is that a token is
+minted per new connection for the right host, port, role and region, and sent as the password.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pytest
+from isvc_postgres import TlsPostgres, create_store_database, drop_database
+from isvc_support import AS_OF, FEATURES, KNOWN_CUSTOMERS, RUN_ID
+from sqlalchemy import event
+
+from inference_service.database import build_engine
+from inference_service.store import FeatureStore, StoreSchemaError, StoreUnavailableError
+
+DTYPES = dict(FEATURES)
+ROWS = [(cid, *v, AS_OF, "2024-06-01", RUN_ID) for cid, v in KNOWN_CUSTOMERS.items()]
+
+
+def _database(server: TlsPostgres, rows: list[tuple[Any, ...]] = ROWS) -> Iterator[str]:
+    name = f"features_{uuid.uuid4().hex[:12]}"
+    create_store_database(server, name, rows)
+    try:
+        yield name
+    finally:
+        drop_database(server, name)
+
+
+@pytest.fixture(scope="module")
+def features_db(tls_postgres: TlsPostgres) -> Iterator[str]:
+    """A store database the tests of this module only read."""
+    yield from _database(tls_postgres)
+
+
+@pytest.fixture
+def own_db(tls_postgres: TlsPostgres) -> Iterator[str]:
+    """A store database for one test that disturbs it."""
+    yield from _database(tls_postgres)
+
+
+def _session_facts(engine: Any) -> dict[str, Any]:
+    with engine.connect() as conn:
+        row = conn.exec_driver_sql(
+            "SELECT current_user, s.ssl, current_setting('statement_timeout'),"
+            " current_setting('application_name')"
+            " FROM pg_stat_ssl s WHERE s.pid = pg_backend_pid()"
+        ).one()
+        dsn = conn.connection.dbapi_connection.get_dsn_parameters()  # type: ignore[union-attr]
+    return {"user": row[0], "ssl": row[1], "timeout": row[2], "app": row[3], "dsn": dsn}
+
+
+def test_predictions_over_tls_as_the_inference_role_match_sqlite(
+    make_client: Any, tls_postgres: TlsPostgres, features_db: str
+) -> None:
+    pg = make_client(feature_store_url=tls_postgres.url("inference", features_db))
+    lite = make_client()
+    for cid in KNOWN_CUSTOMERS:
+        a = pg.post("/predict", json={"id": cid})
+        b = lite.post("/predict", json={"id": cid})
+        assert a.status_code == b.status_code == 200
+        assert a.json() == b.json()
+    batch = pg.post("/predict/batch", json={"ids": [*KNOWN_CUSTOMERS, 42]}).json()
+    assert len(batch["results"]) == len(KNOWN_CUSTOMERS)
+    assert batch["not_found"] == ["42"]
+    assert pg.get("/ready").status_code == 200
+
+
+def test_session_is_tls_read_only_lambda_sized_and_sends_no_startup_options(
+    tls_postgres: TlsPostgres, features_db: str
+) -> None:
+    engine = build_engine(tls_postgres.url("inference", features_db), pool_size=1)
+    try:
+        facts = _session_facts(engine)
+        assert facts["user"] == "inference"
+        assert facts["ssl"] is True
+        assert facts["dsn"]["sslmode"] == "verify-full"
+        # RDS Proxy refuses startup options: the timeout is the role's, set by the bootstrap.
+        assert not facts["dsn"].get("options")
+        assert facts["timeout"] == "2s"
+        assert facts["app"] == "inference-service"
+        assert engine.pool.size() == 1  # type: ignore[attr-defined]
+        assert engine.pool._max_overflow == 0  # type: ignore[attr-defined]
+        with engine.connect() as conn, pytest.raises(Exception, match="permission denied"):
+            conn.exec_driver_sql("DELETE FROM customer_features")
+    finally:
+        engine.dispose()
+
+
+def test_iam_mode_mints_a_token_per_new_connection(
+    tls_postgres: TlsPostgres, features_db: str
+) -> None:
+    url = tls_postgres.url("inference", features_db, sslmode="disable")  # iam forces TLS
+    engine = build_engine(url, auth="iam", pool_size=3)
+    passwords: list[str] = []
+
+    @event.listens_for(engine, "do_connect")
+    def capture(dialect: Any, record: Any, cargs: Any, cparams: dict[str, Any]) -> None:
+        passwords.append(cparams["password"])  # runs after the service's own hook
+
+    try:
+        first, second = engine.connect(), engine.connect()  # two new connections
+        facts = _session_facts(engine)
+        first.close()
+        second.close()
+    finally:
+        engine.dispose()
+    assert facts["user"] == "inference"
+    assert facts["ssl"] is True
+    assert facts["dsn"]["sslmode"] == "verify-full"
+    assert len(passwords) == 3  # two held at once, one more for the facts
+
+    # The token is a SigV4-presigned "connect" URL for exactly this endpoint and role.
+    token = urlsplit("https://" + passwords[0])
+    assert (token.hostname, token.port) == (tls_postgres.host, tls_postgres.port)
+    query = {k: v[0] for k, v in parse_qs(token.query).items()}
+    assert query["Action"] == "connect"
+    assert query["DBUser"] == "inference"
+    assert query["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256"
+    key_id, _date, region, service, terminator = unquote(query["X-Amz-Credential"]).split("/")
+    assert (key_id, region, service, terminator) == (
+        "testing",
+        "us-east-1",
+        "rds-db",
+        "aws4_request",
+    )
+    assert int(query["X-Amz-Expires"]) == 900
+    assert len(query["X-Amz-Signature"]) == 64
+
+
+def test_iam_mode_verifies_the_server_against_certifi_by_default(
+    tls_postgres: TlsPostgres, features_db: str
+) -> None:
+    # Without sslrootcert in the URL the CA bundle is certifi's, which does not hold the test
+    # CA: the server's certificate is refused, as an impostor's would be.
+    url = f"postgresql+psycopg2://inference@{tls_postgres.host}:{tls_postgres.port}/{features_db}"
+    store = FeatureStore(build_engine(url, auth="iam"), DTYPES)
+    try:
+        with pytest.raises(StoreUnavailableError):
+            store.get(1)
+    finally:
+        store.close()
+
+
+def test_plain_tcp_and_the_wrong_role_are_refused(
+    tls_postgres: TlsPostgres, features_db: str
+) -> None:
+    no_tls = FeatureStore(
+        build_engine(tls_postgres.url("inference", features_db, sslmode="disable")), DTYPES
+    )
+    with pytest.raises(StoreUnavailableError):
+        no_tls.get(1)
+    no_tls.close()
+    # A role of another service (no grant on the store's schema) cannot read the table.
+    wrong = FeatureStore(build_engine(tls_postgres.url("mlflow", features_db)), DTYPES)
+    with pytest.raises(StoreSchemaError, match="no table"):
+        wrong.verify_schema()
+    engine = build_engine(tls_postgres.url("mlflow", features_db))
+    with engine.connect() as conn, pytest.raises(Exception, match="permission denied"):
+        conn.exec_driver_sql("SELECT count(*) FROM public.customer_features")
+    engine.dispose()
+    wrong.close()
+
+
+def test_ids_are_bound_parameters(tls_postgres: TlsPostgres, features_db: str) -> None:
+    store = FeatureStore(build_engine(tls_postgres.url("inference", features_db)), DTYPES)
+    try:
+        # Way past what a hand-built IN list would tolerate; all bound, all found.
+        ids = [*KNOWN_CUSTOMERS] * 50 + list(range(10_000, 10_500))
+        assert sorted(store.get_many(ids).rows) == sorted(KNOWN_CUSTOMERS)
+    finally:
+        store.close()
+
+
+def _terminate_backends(server: TlsPostgres, database: str) -> None:
+    admin = server.connect()
+    with admin.cursor() as cur:
+        cur.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (database,),
+        )
+    admin.close()
+
+
+def _allow_connections(server: TlsPostgres, database: str, allowed: bool) -> None:
+    admin = server.connect()
+    with admin.cursor() as cur:
+        cur.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS {str(allowed).lower()}')
+    admin.close()
+
+
+def test_a_dead_pooled_connection_is_replaced_without_an_error(
+    make_client: Any, tls_postgres: TlsPostgres, own_db: str
+) -> None:
+    client = make_client(feature_store_url=tls_postgres.url("inference", own_db))
+    assert client.post("/predict", json={"id": "5008827"}).status_code == 200
+    # What a frozen Lambda finds after the proxy closed its idle connection.
+    _terminate_backends(tls_postgres, own_db)
+    assert client.post("/predict", json={"id": "5008827"}).status_code == 200
+
+
+def test_outage_answers_503_then_recovers(
+    make_client: Any, tls_postgres: TlsPostgres, own_db: str
+) -> None:
+    client = make_client(
+        feature_store_url=tls_postgres.url("inference", own_db), store_connect_timeout_seconds=2
+    )
+    assert client.post("/predict", json={"id": "5008827"}).status_code == 200
+    _allow_connections(tls_postgres, own_db, allowed=False)
+    _terminate_backends(tls_postgres, own_db)
+    try:
+        for _ in range(2):
+            down = client.post("/predict", json={"id": "5008827"})
+            assert down.status_code == 503, down.text
+            assert "psycopg2" not in down.text
+        assert client.get("/ready").status_code == 503
+    finally:
+        _allow_connections(tls_postgres, own_db, allowed=True)
+    assert client.post("/predict", json={"id": "5008827"}).status_code == 200
+    assert client.get("/ready").status_code == 200
+
+
+def test_a_non_finite_stored_value_affects_only_its_id(
+    make_client: Any, tls_postgres: TlsPostgres
+) -> None:
+    rows = [*ROWS, (77, 1, float("inf"), 30, 2, 0, AS_OF, "2024-06-01", RUN_ID)]
+    for name in _database(tls_postgres, rows):
+        client = make_client(feature_store_url=tls_postgres.url("inference", name))
+        body = client.post("/predict/batch", json={"ids": ["77", "1"]}).json()
+        assert [r["id"] for r in body["results"]] == ["1"]
+        assert body["invalid"] == [
+            {
+                "id": "77",
+                "detail": "stored feature row is invalid: "
+                "avg_amount_loans_previous is not a finite number",
+            }
+        ]
+
+
+def test_unreachable_postgres_is_store_unavailable() -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    store = FeatureStore(
+        build_engine(f"postgresql+psycopg2://u@127.0.0.1:{port}/db", connect_timeout=1), DTYPES
+    )
+    with pytest.raises(StoreUnavailableError):
+        store.get(1)
