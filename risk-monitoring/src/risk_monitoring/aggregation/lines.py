@@ -10,6 +10,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 # Fields a prediction line must carry (docs/contracts/prediction-log.md), in the order they are
 # checked: a line missing several is rejected for the first one missing.
 REQUIRED_FIELDS = (
@@ -24,7 +26,19 @@ REQUIRED_FIELDS = (
     "latency_ms",
 )
 
+_fast_loads, _FastDecodeError = orjson.loads, orjson.JSONDecodeError
 _loads = json.loads
+
+
+def _parse(text: str) -> Any:
+    """The JSON value of a line. orjson reads the service's lines about 3x faster than the
+    standard library (the job's largest cost); what it refuses, such as the NaN / Infinity
+    literals Python's json.dumps writes, goes to the standard parser, so the stability check
+    still sees such values. ValueError when neither reads it."""
+    try:
+        return _fast_loads(text)
+    except _FastDecodeError:
+        return _loads(text)
 
 
 @dataclass
@@ -50,7 +64,7 @@ class LineCounts:
                 self.blank_lines += 1
             return None
         try:
-            record = _loads(line[start:] if start else line)
+            record = _parse(line[start:] if start else line)
         except ValueError:
             self.non_json_lines += 1
             return None

@@ -4,9 +4,12 @@ Every feature is judged over its buckets (numeric: the reference's quantile bins
 one bucket per reference value plus "unseen"; both: a null bucket). A feature has drifted when
 its served counts are significant against the reference (chi-square p-value below
 ``drift_alpha`` divided by the number of features judged: Bonferroni, so one run raises a false
-alarm with probability at most ``drift_alpha``) **and** the shift matters (PSI at least
-``drift_min_psi``: with millions of requests any negligible change is significant). The whole
-period decides the alert; time windows with drift (corrected over features x windows) warn.
+alarm with probability at most ``drift_alpha``) **and** the shift matters: PSI beyond its chance
+level is at least ``drift_min_psi`` (with millions of requests any negligible change is
+significant). A sample's PSI carries a bias of about (buckets - 1) / n even without drift, since
+PSI ~ chi-square / n for small shifts; without removing it a shift near the floor would be
+"detected" in small windows and missed in large ones. The whole period decides the alert; time
+windows with drift (corrected over features x windows) warn.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from risk_monitoring.io.metadata import FeatureReference
 class DriftJudgement:
     served_count: int
     psi: float
+    psi_chance_level: float
     chi_square: float
     p_value: float
     method: str
@@ -36,6 +40,7 @@ class DriftJudgement:
         return {
             "served_count": self.served_count,
             "psi": self.psi,
+            "psi_chance_level": self.psi_chance_level,
             "chi_square": self.chi_square,
             "p_value": self.p_value,
             "p_value_method": self.method,
@@ -56,12 +61,13 @@ def judge(
         served_counts,
         simulations=settings.drift_simulations,
         seed=settings.sample_seed,
+        resolve=p_value_threshold,
     )
     psi = population_stability_index(reference_counts, served_counts, settings.psi_epsilon)
-    drifted = bool(test.p_value < p_value_threshold and psi >= settings.drift_min_psi)
-    return DriftJudgement(
-        int(served_counts.sum()), psi, test.statistic, test.p_value, test.method, drifted
-    )
+    n = int(served_counts.sum())
+    chance = max(test.degrees_of_freedom, 0) / n
+    drifted = bool(test.p_value < p_value_threshold and psi - chance >= settings.drift_min_psi)
+    return DriftJudgement(n, psi, chance, test.statistic, test.p_value, test.method, drifted)
 
 
 def _served_counts(aggregator: LogAggregator, j: int) -> np.ndarray:
@@ -138,5 +144,5 @@ def check_drift(aggregator: LogAggregator, settings: MonitorSettings) -> CheckRe
     summary = f"drifted: {described}" if drifted else "no feature drifted"
     if windows_drifted and not drifted:
         summary += f"; drift within {len(windows_drifted)} window(s)"
-    summary += f" (p < {threshold:.1e} and PSI >= {settings.drift_min_psi} required)"
+    summary += f" (p < {threshold:.1e} and PSI beyond chance >= {settings.drift_min_psi})"
     return CheckResult("drift", status, summary, details)
