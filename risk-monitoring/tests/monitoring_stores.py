@@ -1,5 +1,5 @@
 """Online stores and lake runs as the feature pipeline publishes them (docs/contracts/
-feature-store.md, lake-layout.md), built by the tests from plain rows."""
+online-store.md, the lake layout in feature-pipeline/README.md), built from plain rows."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The feature pipeline's published online rows of one run (docs/contracts/lake-layout.md).
+"""The feature pipeline's published online rows of one run (lake layout: feature-pipeline README).
 
 ``<lake>/run=<run_id>/online/parquet/`` holds the rows exactly as the run published them to the
 store (one per customer); a run counts only once its ``_SUCCESS`` manifest exists. Rows are keyed
