@@ -3,8 +3,10 @@ exit code tells CI and orchestrators what crossed a line."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -12,7 +14,6 @@ from risk_monitoring import outputs
 from risk_monitoring.checks.result import EXIT_CODES, EXIT_CRASH, EXIT_INPUT_ERROR, EXIT_OK
 from risk_monitoring.config import MonitorSettings
 from risk_monitoring.errors import InputError
-from risk_monitoring.io import storage
 from risk_monitoring.metrics import publish
 from risk_monitoring.outcomes import OutcomesInputs, run_outcomes
 from risk_monitoring.runner import MonitorInputs, run_monitoring
@@ -50,9 +51,21 @@ def _parse_now(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _print_checks(checks: dict[str, dict[str, str]]) -> None:
-    for name, check in checks.items():
+@contextmanager
+def _input_errors_exit_2() -> Iterator[None]:
+    try:
+        yield
+    except InputError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR) from error
+
+
+def _conclude(report: dict[str, Any], emf: bool, settings: MonitorSettings) -> NoReturn:
+    if emf:
+        publish(report, settings.metric_namespace)
+    for name, check in report["checks"].items():
         typer.echo(f"{check['status']:>7}  {name:<10} {check['summary']}", err=True)
+    raise typer.Exit(report["exit_code"])
 
 
 @app.command()
@@ -109,16 +122,10 @@ def run(
         now=_parse_now(now),
         logs_window=logs_window,
     )
-    try:
+    with _input_errors_exit_2():
         result = run_monitoring(inputs, settings)
         outputs.write_reports(result.report, report_json, report_html)
-    except InputError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(EXIT_INPUT_ERROR) from error
-    if emf:
-        publish(result.report, settings.metric_namespace)
-    _print_checks(result.report["checks"])
-    raise typer.Exit(result.exit_code)
+    _conclude(result.report, emf, settings)
 
 
 @app.command()
@@ -156,20 +163,10 @@ def outcomes(
         labels_out=labels_out,
         now=_parse_now(now),
     )
-    try:
+    with _input_errors_exit_2():
         result = run_outcomes(inputs, settings)
-        if labels_out:
-            storage.write_bytes(labels_out, result.labels_csv.encode("utf-8"), "text/csv")
-        if report_json:
-            text = outputs.report_json(result.report).encode("utf-8")
-            storage.write_bytes(report_json, text, "application/json")
-    except InputError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(EXIT_INPUT_ERROR) from error
-    if emf:
-        publish(result.report, settings.metric_namespace)
-    _print_checks(result.report["checks"])
-    raise typer.Exit(result.exit_code)
+        outputs.write_outcomes(result.report, result.labels_csv, report_json, labels_out)
+    _conclude(result.report, emf, settings)
 
 
 @app.command("exit-codes")

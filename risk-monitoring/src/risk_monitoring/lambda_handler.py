@@ -18,10 +18,9 @@ from aws_lambda_powertools import Logger
 
 from risk_monitoring.config import MonitorSettings
 from risk_monitoring.errors import InputError
-from risk_monitoring.io import storage
 from risk_monitoring.metrics import SERVICE, publish
 from risk_monitoring.outcomes import OutcomesInputs, run_outcomes
-from risk_monitoring.outputs import report_json, write_reports
+from risk_monitoring.outputs import write_outcomes, write_reports
 from risk_monitoring.runner import MonitorInputs, evaluation_time, run_monitoring
 
 logger = Logger(service=SERVICE)
@@ -90,14 +89,12 @@ def _outcomes(event: dict[str, Any], now: datetime, settings: MonitorSettings) -
         now=now,
     )
     result = run_outcomes(inputs, settings)
-    if base:
-        storage.write_bytes(f"{base}/labels.csv", result.labels_csv.encode("utf-8"), "text/csv")
-        report = report_json(result.report).encode("utf-8")
-        storage.write_bytes(f"{base}/outcomes.json", report, "application/json")
+    report_uri = f"{base}/outcomes.json" if base else None
+    write_outcomes(result.report, result.labels_csv, report_uri, inputs.labels_out)
     publish(result.report, settings.metric_namespace)
     return {
         "labelled": result.report["checks"]["quality"]["details"]["matched"],
-        "report_uri": f"{base}/outcomes.json" if base else None,
+        "report_uri": report_uri,
         "labels_uri": inputs.labels_out,
         "report": result.report,
     }

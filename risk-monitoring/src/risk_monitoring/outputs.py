@@ -25,6 +25,16 @@ def report_json(report: dict[str, Any]) -> str:
     return json.dumps(_json_safe(report), indent=2, allow_nan=False)
 
 
+def write_outcomes(
+    report: dict[str, Any], labels_csv: str, json_uri: str | None, labels_uri: str | None
+) -> None:
+    # Labels first, report last: the report's existence says the pair is complete.
+    if labels_uri:
+        storage.write_bytes(labels_uri, labels_csv.encode("utf-8"), "text/csv")
+    if json_uri:
+        storage.write_bytes(json_uri, report_json(report).encode("utf-8"), "application/json")
+
+
 def write_reports(report: dict[str, Any], json_uri: str | None, html_uri: str | None) -> None:
     # HTML first, JSON last: a consumer polling for report.json finds a complete pair.
     if html_uri:
