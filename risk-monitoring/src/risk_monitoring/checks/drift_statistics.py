@@ -1,20 +1,20 @@
 """Drift statistics over bucket counts: PSI as the effect size, a chi-square test for chance.
 
-PSI alone cannot tell drift from sampling noise: its expected value under no drift grows like
-(buckets - 1) / n, so a fixed threshold alarms on small windows and misses nothing on large ones.
-The chi-square goodness-of-fit test of the served counts against the reference proportions
-answers "could this window come from the reference population?" for the window's own n. The
-reference is the serving population itself (every customer's online row), so its proportions are
-taken as known. The asymptotic chi-square law is poor in the far tail where the alarm threshold
-sits (p ~ 1e-3 after the correction) unless every bucket expects plenty of rows: replayed windows
-of 100 requests alarmed in 0.6-0.7 % of runs at a nominal 0.5 %. Below
-``MIN_EXPECTED_FOR_ASYMPTOTICS`` the p-value comes from the exact null distribution of the
-statistic for that n, simulated from multinomial draws (seeded; cached per reference and n), with
-enough draws to resolve the threshold it is compared with. From ``MAX_SIMULATED_N`` rows on the
-asymptotic p-value is used whatever the expected counts: there a sample's PSI stays within about
-(buckets - 1) / n = 0.001 of the population's without drift, so the PSI floor of the drift
-verdict, not the p-value's last digits, decides (and a rare bucket's tail would otherwise cost a
-million draws per window).
+PSI alone cannot tell drift from sampling noise: without drift its expected value is about
+(buckets - 1) / n, so a fixed threshold alarms on small windows by chance. The chi-square
+goodness-of-fit test of the served counts against the reference proportions answers "could this
+window come from the reference population?" for the window's own n. The reference is the serving
+population itself (every customer's online row), so its proportions are taken as known.
+
+The asymptotic chi-square law is poor in the far tail where the alarm threshold sits (p ~ 1e-3
+after the correction) unless every bucket expects plenty of rows: small windows would alarm more
+often than ``drift_alpha`` says. Below ``MIN_EXPECTED_FOR_ASYMPTOTICS`` the p-value comes from
+the exact null distribution of the statistic for that n, simulated from multinomial draws
+(seeded; cached per reference and n), with enough draws to resolve the threshold it is compared
+with. From ``MAX_SIMULATED_N`` rows on the asymptotic p-value is used whatever the expected
+counts: there a sample's PSI stays within about (buckets - 1) / n = 0.001 of the population's
+without drift, so the PSI floor of the drift verdict, not the p-value's last digits, decides (and
+a rare bucket's tail would otherwise cost a million draws per window).
 """
 
 from __future__ import annotations
