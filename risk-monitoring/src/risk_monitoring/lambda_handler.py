@@ -100,6 +100,13 @@ def _outcomes(event: dict[str, Any], now: datetime, settings: MonitorSettings) -
     }
 
 
+def _now(text: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError as error:
+        raise InputError(f"event 'now' {text!r} is not ISO-8601") from error
+
+
 @logger.inject_lambda_context
 def handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
     event = event or {}
@@ -108,7 +115,7 @@ def handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
             "store_secret_arn is no longer read: name the database role in online_store_url "
             "and set store_auth=iam (docs/database-access.md)"
         )
-    now = evaluation_time(datetime.fromisoformat(event["now"]) if event.get("now") else None)
+    now = evaluation_time(_now(event.get("now")))
     command = event.get("command", "run")
     jobs = {"run": _run, "outcomes": _outcomes}
     if command not in jobs:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -93,7 +93,7 @@ def build_report(
         "now": now.isoformat(),
         **verdict(results),
         "model": model_section(metadata),
-        "input": {**read.__dict__, **aggregator.lines.as_dict()},
+        "input": {**asdict(read), **aggregator.lines.as_dict()},
         "versions": {key: stats.as_dict() for key, stats in versions},
         "windows": aggregator.predictions.windows_as_dict(aggregator.windows.keys),
         "distributions": _distributions(aggregator),
