@@ -15,8 +15,11 @@ runner = CliRunner()
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def invoke(tmp_path: Path, metadata_path: Path, features: dict[str, np.ndarray]):
+def invoke(
+    tmp_path: Path, metadata_path: Path, features: dict[str, np.ndarray], html: bool = False
+):
     logs = write_lines(tmp_path / "p.log.gz", prediction_records(features, seed=3))
+    html_option = ("--report-html", str(tmp_path / "out" / "report.html")) if html else ()
     return runner.invoke(
         app,
         [
@@ -24,13 +27,13 @@ def invoke(tmp_path: Path, metadata_path: Path, features: dict[str, np.ndarray])
             *("--logs", str(logs), "--metadata", str(metadata_path)),
             *("--now", "2026-11-26T00:00:00+00:00"),
             *("--report-json", str(tmp_path / "out" / "report.json")),
-            *("--report-html", str(tmp_path / "out" / "report.html")),
+            *html_option,
         ],
     )
 
 
 def test_clean_run_exits_zero_and_writes_every_output(tmp_path: Path, metadata_path: Path) -> None:
-    result = invoke(tmp_path, metadata_path, draw_features(np.random.default_rng(1), 600))
+    result = invoke(tmp_path, metadata_path, draw_features(np.random.default_rng(1), 600), True)
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["status"] in ("ok", "warn")
