@@ -17,7 +17,6 @@ def _customer_ref_key(monkeypatch: pytest.MonkeyPatch) -> None:
     """The local key (make run's way); tests of the secret path set the ARN themselves."""
     monkeypatch.setenv("CUSTOMER_REF_KEY", REF_KEY)
     monkeypatch.delenv("CUSTOMER_REF_KEY_SECRET_ARN", raising=False)
-    monkeypatch.delenv("CI", raising=False)
 
 
 @dataclass(frozen=True)

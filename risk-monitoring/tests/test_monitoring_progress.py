@@ -56,6 +56,8 @@ def test_progress_only_on_an_interactive_terminal_outside_ci(
 ) -> None:
     if ci:
         monkeypatch.setenv("CI", ci)
+    else:
+        monkeypatch.delenv("CI", raising=False)
     assert interactive(stream) is expected
     clock = Clock()
     progress = Progress("logs", 10, stream=stream, interval=0, clock=clock)
