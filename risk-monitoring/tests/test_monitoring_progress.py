@@ -22,7 +22,9 @@ class Clock:
 
 def test_progress_lines_show_lines_rate_share_and_time_left() -> None:
     terminal, clock = Terminal(), Clock()
-    progress = Progress("logs", 400_000_000, stream=terminal, interval=10, clock=clock)
+    progress = Progress(
+        "logs", 400_000_000, stream=terminal, interval=10, enabled=True, clock=clock
+    )
     clock.now += 5
     progress.update(100_000, 50_000_000)  # before the interval: nothing
     clock.now += 5
@@ -37,7 +39,7 @@ def test_progress_lines_show_lines_rate_share_and_time_left() -> None:
 
 def test_without_a_known_size_there_is_no_time_left() -> None:
     terminal, clock = Terminal(), Clock()
-    progress = Progress("logs", None, stream=terminal, interval=1, clock=clock)
+    progress = Progress("logs", None, stream=terminal, interval=1, enabled=True, clock=clock)
     clock.now += 90
     progress.update(9_000, 1_000)
     assert terminal.getvalue() == "logs: 9,000 lines, 100 lines/s\n"
