@@ -148,9 +148,19 @@ def test_outcomes_event_writes_labels_without_raw_ids(
     assert any(d.get("LabelledPredictionCount") == 400.0 for d in documents)
 
 
-def test_a_store_secret_is_refused_with_the_way_forward(lambda_context: Any) -> None:
-    with pytest.raises(InputError, match="store_auth=iam"):
-        handler(event("scheduled-run", store_secret_arn="arn:aws:secretsmanager:x"), lambda_context)
+@pytest.mark.parametrize(
+    ("key", "way_forward"),
+    [
+        ("store_secret_arn", "store_auth=iam"),
+        ("outcomes", "'labels' file"),
+        ("recompute_store_url", "set 'lake'"),
+    ],
+)
+def test_retired_event_keys_are_refused_with_the_way_forward(
+    key: str, way_forward: str, lambda_context: Any
+) -> None:
+    with pytest.raises(InputError, match=way_forward):
+        handler(event("scheduled-run", **{key: "s3://x/y"}), lambda_context)
 
 
 def test_an_unknown_command_is_refused(lambda_context: Any) -> None:

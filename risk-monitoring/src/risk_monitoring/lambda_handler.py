@@ -107,14 +107,22 @@ def _now(text: str | None) -> datetime | None:
         raise InputError(f"event 'now' {text!r} is not ISO-8601") from error
 
 
+# Keys of earlier events, refused with the way forward rather than silently ignored.
+_RETIRED_KEYS = {
+    "store_secret_arn": "no password is read any more: name the database role in "
+    "online_store_url and set store_auth=iam (docs/database-access.md)",
+    "outcomes": "delayed labels are now the 'labels' file that the 'outcomes' command writes "
+    "from the lender's repayment file (docs/contracts/outcomes.md)",
+    "recompute_store_url": "skew now compares served rows with the lake: set 'lake'",
+}
+
+
 @logger.inject_lambda_context
 def handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
     event = event or {}
-    if _setting(event, "store_secret_arn"):
-        raise InputError(
-            "store_secret_arn is no longer read: name the database role in online_store_url "
-            "and set store_auth=iam (docs/database-access.md)"
-        )
+    for key, way_forward in _RETIRED_KEYS.items():
+        if event.get(key) or os.environ.get(f"MONITOR_{key.upper()}"):
+            raise InputError(f"event key {key!r} is retired: {way_forward}")
     now = evaluation_time(_now(event.get("now")))
     command = event.get("command", "run")
     jobs = {"run": _run, "outcomes": _outcomes}
