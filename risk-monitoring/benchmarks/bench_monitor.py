@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
+import hmac
 import json
 import math
 import os
@@ -34,6 +36,10 @@ NAMES = [
     "flag_own_car",
 ]
 DTYPES = ["int", "float", "int", "int", "int"]
+KINDS = ["numeric", "numeric", "numeric", "numeric", "categorical"]
+CUSTOMERS = 36_457
+# Bump when the log line or metadata format changes: cached inputs of another format are stale.
+FORMAT = "v2"
 DAY = datetime(2026, 11, 25, tzinfo=UTC)
 CHUNK = 100_000
 
@@ -51,24 +57,31 @@ def draw(rng: np.random.Generator, n: int) -> list[np.ndarray]:
 
 def write_metadata(path: Path, seed: int) -> None:
     columns = draw(np.random.default_rng(seed), 200_000)
-    statistics_ = {}
-    for name, values in zip(NAMES, columns, strict=True):
+    statistics_: dict[str, object] = {}
+    for name, kind, values in zip(NAMES, KINDS, columns, strict=True):
         present = values[~np.isnan(values)]
-        edges = np.quantile(present, np.linspace(0, 1, 11))
+        nulls = int(np.isnan(values).sum())
+        if kind == "categorical":
+            found, counts = np.unique(present, return_counts=True)
+            by_value = {str(int(v)): int(c) for v, c in zip(found, counts, strict=True)}
+            statistics_[name] = {"kind": kind, "counts": by_value, "null_count": nulls}
+            continue
+        edges = np.unique(np.quantile(present, np.linspace(0, 1, 11)))
         statistics_[name] = {
+            "kind": kind,
             "bin_edges": edges.tolist(),
             "counts": np.histogram(present, edges)[0].tolist(),
-            "null_share": float(np.isnan(values).mean()),
-            "mean": float(present.mean()),
-            "count": len(values),
+            "null_count": nulls,
         }
     document = {
-        "schema_version": 1,
+        "schema_version": 2,
         "model_name": "credit-risk",
         "model_version": "3",
         "run_id": "bench",
         "created_at": (DAY - timedelta(days=5)).isoformat(),
-        "features": [{"name": n, "dtype": d} for n, d in zip(NAMES, DTYPES, strict=True)],
+        "features": [
+            {"name": n, "dtype": d, "kind": k} for n, d, k in zip(NAMES, DTYPES, KINDS, strict=True)
+        ],
         "onnx_input_name": "features",
         "onnx_probability_output": "probabilities",
         "threshold": 0.5,
@@ -90,6 +103,11 @@ def _value(value: float, dtype: str) -> str:
 def write_logs(path: Path, lines: int, seed: int) -> None:
     """Prediction lines 1/rate s apart over the day, 0.1 % other log lines mixed in."""
     rng = np.random.default_rng(seed)
+    key = b"bench-customer-ref-key-0123456789abcdef"
+    refs = [
+        hmac.new(key, str(5008804 + i).encode(), hashlib.sha256).hexdigest()[:32]
+        for i in range(CUSTOMERS)
+    ]
     spacing = 86_400 / lines
     partial = path.with_name(path.name + ".partial")
     with gzip.open(partial, "wt", encoding="utf-8", compresslevel=1) as out:
@@ -109,7 +127,8 @@ def write_logs(path: Path, lines: int, seed: int) -> None:
                 buffer.append(
                     f'{{"event": "prediction", "timestamp": "{stamp}Z", '
                     f'"request_id": "r{start + i}", '
-                    f'"customer_id": "{5008804 + (start + i) % 36457}", '
+                    f'"customer_ref": "{refs[(start + i) % CUSTOMERS]}", '
+                    f'"store_run_id": "20261124T030000Z", '
                     f'"model_version": "{versions[i]}", "as_of": "2026-11-24", '
                     f'"features": {{{features}}}, "probability": {probability[i]:.6f}, '
                     f'"prediction": {int(probability[i] >= 0.5)}, "threshold": 0.5, '
@@ -134,8 +153,8 @@ def main() -> None:
     args = parser.parse_args()
 
     args.cache_dir.mkdir(parents=True, exist_ok=True)
-    logs = args.cache_dir / f"predictions-{args.lines}-seed{args.seed}.log.gz"
-    metadata = args.cache_dir / f"metadata-seed{args.seed}.json"
+    logs = args.cache_dir / f"predictions-{FORMAT}-{args.lines}-seed{args.seed}.log.gz"
+    metadata = args.cache_dir / f"metadata-{FORMAT}-seed{args.seed}.json"
     if not metadata.exists():
         write_metadata(metadata, args.seed)
     if not logs.exists():

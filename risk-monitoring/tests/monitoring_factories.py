@@ -1,15 +1,17 @@
-"""Synthetic training distribution, serving bundle metadata and prediction logs for the tests.
+"""Synthetic serving population, bundle metadata and prediction logs for the tests.
 
-The reference statistics are built here with numpy.quantile + numpy.histogram, independently of
-the code under test, the way the training job documents it (contract 5).
+Everything here is written from the contracts (docs/contracts/serving-bundle.md,
+prediction-log.md), independently of the code under test: the reference statistics come from
+numpy.quantile + numpy.histogram and value counts, customer_ref from the standard library's hmac.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
+import hmac
 import json
 import math
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,25 +19,33 @@ from typing import Any
 import numpy as np
 
 FEATURES = [
-    ("nb_previous_loans", "int"),
-    ("avg_amount_loans_previous", "float"),
-    ("age", "int"),
-    ("years_on_the_job", "int"),
-    ("flag_own_car", "int"),
+    ("nb_previous_loans", "int", "numeric"),
+    ("avg_amount_loans_previous", "float", "numeric"),
+    ("age", "int", "numeric"),
+    ("years_on_the_job", "int", "numeric"),
+    ("flag_own_car", "int", "categorical"),
 ]
-NAMES = [name for name, _ in FEATURES]
+NAMES = [name for name, _, _ in FEATURES]
+DTYPES = {name: dtype for name, dtype, _ in FEATURES}
 LOG_DAY = datetime(2026, 11, 25, tzinfo=UTC)
+REF_KEY = "test-customer-ref-key-0123456789abcdef"
+STORE_RUN = "20261124T030000Z"
+
+
+def customer_ref(customer_id: int | str, key: str = REF_KEY) -> str:
+    digest = hmac.new(key.encode(), str(customer_id).encode(), hashlib.sha256).hexdigest()
+    return digest[:32]
 
 
 def draw_features(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
-    """Training-like features; NaN stands for null."""
-    nb = rng.poisson(10, n).astype(float)
+    """Features shaped like the online rows; NaN stands for null."""
+    nb = rng.poisson(3, n).astype(float)
     avg = rng.lognormal(math.log(120), 0.2, n)
     avg[nb == 0] = np.nan
     age = rng.integers(21, 70, n).astype(float)
     years = np.minimum(rng.geometric(0.15, n) - 1, 40).astype(float)
     years[rng.random(n) < 0.17] = np.nan
-    car = (rng.random(n) < 0.4).astype(float)
+    car = (rng.random(n) < 0.38).astype(float)
     return {
         "nb_previous_loans": nb,
         "avg_amount_loans_previous": avg,
@@ -45,44 +55,56 @@ def draw_features(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     }
 
 
-def reference_statistics(sample: dict[str, np.ndarray], n_bins: int = 10) -> dict[str, Any]:
-    stats = {}
-    for name, values in sample.items():
+def reference_statistics(columns: dict[str, np.ndarray], n_bins: int = 10) -> dict[str, Any]:
+    """Contract 5: numeric = quantile edges of the non-null values, duplicates removed, and
+    numpy.histogram counts; categorical = value -> count; nulls counted apart."""
+    stats: dict[str, Any] = {}
+    for name, _, kind in FEATURES:
+        values = np.asarray(columns[name], dtype=float)
         present = values[~np.isnan(values)]
-        edges = np.quantile(present, np.linspace(0, 1, n_bins + 1))
-        counts, _ = np.histogram(present, bins=edges)
-        stats[name] = {
-            "bin_edges": edges.tolist(),
-            "counts": counts.tolist(),
-            "null_share": float(np.isnan(values).mean()),
-            "mean": float(present.mean()),
-            "count": len(values),
-        }
+        null_count = int(np.isnan(values).sum())
+        if kind == "categorical":
+            found, counts = np.unique(present, return_counts=True)
+            by_value = {str(int(v)): int(c) for v, c in zip(found, counts, strict=True)}
+            stats[name] = {"kind": kind, "counts": by_value, "null_count": null_count}
+        else:
+            edges = np.unique(np.quantile(present, np.linspace(0, 1, n_bins + 1)))
+            counts, _ = np.histogram(present, bins=edges)
+            stats[name] = {
+                "kind": kind,
+                "bin_edges": edges.tolist(),
+                "counts": counts.tolist(),
+                "null_count": null_count,
+            }
     return stats
 
 
 def metadata_document(
-    seed: int = 0,
-    n: int = 50_000,
+    columns: dict[str, np.ndarray] | None = None,
+    *,
     created_at: datetime | None = None,
     roc_auc: float | None = 0.75,
 ) -> dict[str, Any]:
-    sample = draw_features(np.random.default_rng(seed), n)
+    columns = columns if columns is not None else draw_features(np.random.default_rng(0), 20_000)
+    created = created_at or LOG_DAY - timedelta(days=10)
     return {
-        "schema_version": 1,
+        "schema_version": 2,
         "model_name": "credit-risk",
         "model_version": "3",
-        "run_id": "run-abc",
-        "created_at": (created_at or LOG_DAY - timedelta(days=10)).isoformat(),
-        "features": [{"name": name, "dtype": dtype} for name, dtype in FEATURES],
-        "onnx_input_name": "features",
-        "onnx_probability_output": "probabilities",
+        "model_sha256": "0" * 64,
+        "created_at": created.isoformat(),
+        "trained_at": created.isoformat(),
+        "features": [{"name": n, "dtype": d, "kind": k} for n, d, k in FEATURES],
         "threshold": 0.5,
-        "training_data_fingerprint": "sha256:test",
         "positive_rate": 0.2,
-        "reference_statistics": reference_statistics(sample),
-        "baseline_values": {name: 0.0 for name in NAMES},
-        "metrics": {} if roc_auc is None else {"roc_auc": roc_auc},
+        "reference_statistics": reference_statistics(columns),
+        "reference_population": {
+            "source": "online",
+            "run_id": STORE_RUN,
+            "as_of": "2026-11-14",
+            "rows": len(columns[NAMES[0]]),
+        },
+        "test_metrics": {} if roc_auc is None else {"roc_auc": {"value": roc_auc}},
     }
 
 
@@ -90,13 +112,13 @@ def risk_probability(features: dict[str, np.ndarray]) -> np.ndarray:
     """A fixed scoring rule standing in for the model: older, richer history = lower risk."""
     z = (
         -1.0
-        - 0.08 * (np.nan_to_num(features["nb_previous_loans"], nan=0) - 10)
+        - 0.2 * (np.nan_to_num(features["nb_previous_loans"], nan=0) - 3)
         - 0.03 * (features["age"] - 45)
     )
     return 1 / (1 + np.exp(-z))
 
 
-def _json_value(value: float, dtype: str) -> Any:
+def json_value(value: float, dtype: str) -> Any:
     if math.isnan(value):
         return None
     return int(value) if dtype == "int" else float(value)
@@ -112,12 +134,12 @@ def prediction_records(
     as_of: str = "2026-11-24",
     latency_ms: np.ndarray | None = None,
     customer_ids: list[int] | None = None,
+    store_run_id: str = STORE_RUN,
 ) -> list[dict[str, Any]]:
     rng = np.random.default_rng(seed + 1)
     n = len(features[NAMES[0]])
     probabilities = risk_probability(features)
     latencies = latency_ms if latency_ms is not None else rng.lognormal(math.log(12), 0.3, n)
-    dtypes = dict(FEATURES)
     records = []
     for i in range(n):
         customer = customer_ids[i] if customer_ids is not None else 5_000_000 + i
@@ -129,11 +151,12 @@ def prediction_records(
                 .isoformat()
                 .replace("+00:00", "Z"),
                 "request_id": f"req-{seed}-{i}",
-                "customer_id": str(customer),
+                "customer_ref": customer_ref(customer),
+                "store_run_id": store_run_id,
                 "model_version": model_version,
                 "as_of": as_of,
                 "features": {
-                    name: _json_value(float(features[name][i]), dtypes[name]) for name in NAMES
+                    name: json_value(float(features[name][i]), DTYPES[name]) for name in NAMES
                 },
                 "probability": probability,
                 "prediction": int(probability >= 0.5),
@@ -144,7 +167,9 @@ def prediction_records(
     return records
 
 
-def write_lines(path: Path, records: list[dict[str, Any]], extra_lines: list[str] = ()) -> Path:  # type: ignore[assignment]
+def write_lines(
+    path: Path, records: list[dict[str, Any]], extra_lines: tuple[str, ...] = ()
+) -> Path:
     lines = [json.dumps(record) for record in records] + list(extra_lines)
     payload = "\n".join(lines) + "\n"
     if path.name.endswith(".gz"):
@@ -160,4 +185,14 @@ def write_metadata(path: Path, document: dict[str, Any]) -> Path:
     return path
 
 
-Mutator = Callable[[dict[str, np.ndarray]], None]
+def emf_documents(stdout: str) -> list[dict[str, Any]]:
+    """The EMF documents among stdout lines, single-value metric lists unwrapped."""
+    documents = []
+    for line in stdout.splitlines():
+        if not line.startswith('{"_aws"'):
+            continue
+        document = json.loads(line)
+        for metric in document["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+            (document[metric["Name"]],) = document[metric["Name"]]
+        documents.append(document)
+    return documents

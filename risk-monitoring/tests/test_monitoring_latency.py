@@ -8,7 +8,11 @@ import numpy as np
 import pytest
 from monitoring_factories import draw_features, prediction_records, write_lines
 
-from risk_monitoring.latency import LATENCY_EDGES_MS, histogram_quantile, latency_bins
+from risk_monitoring.aggregation.latency_histogram import (
+    LATENCY_EDGES_MS,
+    histogram_quantile,
+    latency_bins,
+)
 from risk_monitoring.runner import MonitorInputs, run_monitoring
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)

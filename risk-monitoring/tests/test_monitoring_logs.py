@@ -5,8 +5,8 @@ import json
 import numpy as np
 from monitoring_factories import draw_features, metadata_document, prediction_records
 
-from risk_monitoring.logs import LogAggregator
-from risk_monitoring.reference import parse_metadata
+from risk_monitoring.aggregation.aggregator import LogAggregator
+from risk_monitoring.io.metadata import parse_metadata
 
 METADATA = parse_metadata(metadata_document())
 LINES = [
@@ -34,17 +34,30 @@ def test_consuming_in_pieces_equals_consuming_at_once() -> None:
     pieces = LogAggregator(METADATA, sample_size=50, seed=1)
     for start in range(0, len(LINES), 333):
         pieces.consume(LINES[start : start + 333])
-    assert pieces.accepted == whole.accepted == 2000
-    for a, b in zip(pieces.bin_counts, whole.bin_counts, strict=True):
-        np.testing.assert_array_equal(a, b)
+    assert pieces.lines.accepted == whole.lines.accepted == 2000
+    for j in range(len(METADATA.features)):
+        np.testing.assert_array_equal(
+            pieces.features.served_counts(j), whole.features.served_counts(j)
+        )
     assert [r.request_id for r in pieces.sample] == [r.request_id for r in whole.sample]
 
 
-def test_bad_timestamps_are_rejected_not_bucketed() -> None:
-    records = [json.loads(line) for line in LINES[:3]]
+def test_lines_breaking_the_contract_are_rejected_by_reason() -> None:
+    records = [json.loads(line) for line in LINES[:6]]
     records[0]["timestamp"] = "yesterday"
     records[1]["as_of"] = "2026-1-1"
+    records[2]["as_of"] = "2026-13-01"
+    del records[3]["customer_ref"]
+    records[3]["customer_id"] = "5008804"  # the raw id of an old log line is not a pseudonym
+    del records[4]["store_run_id"]
     aggregator = LogAggregator(METADATA, sample_size=0)
     aggregator.consume(json.dumps(r) for r in records)
-    assert dict(aggregator.rejected) == {"bad_timestamp": 1, "wrong_type": 1}
-    assert aggregator.accepted == 1
+    assert dict(aggregator.lines.rejected) == {
+        "bad_timestamp": 1,
+        "wrong_type": 1,
+        "bad_as_of": 1,
+        "missing_customer_ref": 1,
+        "missing_store_run_id": 1,
+    }
+    assert aggregator.lines.accepted == 1
+    assert aggregator.lines.accounted_for

@@ -14,6 +14,11 @@ compile --all-extras "${projects[@]}" requirements-dev.in -o requirements.lock
 compile requirements-checkov.in -o requirements-checkov.lock
 compile requirements-bootstrap.in -o requirements-bootstrap.lock
 compile inference-service/pyproject.toml -o inference-service/requirements.lock
-if grep -n '://' requirements*.lock inference-service/requirements.lock; then
+# The monitoring image's base (Lambda python:3.11) is Amazon Linux 2, glibc 2.26: resolve wheels
+# that install there (manylinux2014), since recent scipy/pyarrow/pillow ship manylinux_2_28 only.
+compile risk-monitoring/pyproject.toml --python-platform x86_64-manylinux2014 --only-binary :all: \
+  -o risk-monitoring/requirements.lock
+if grep -n '://' requirements*.lock inference-service/requirements.lock \
+    risk-monitoring/requirements.lock; then
   echo "a lock names a URL; refusing" >&2; exit 1
 fi

@@ -38,28 +38,34 @@ def _default_feature_rules() -> dict[str, FeatureRule]:
 class MonitorSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MONITOR_", extra="ignore")
 
-    # --- drift
-    psi_warn: float = 0.1
-    psi_alert: float = 0.2
-    # KS on binned CDFs: significant after Bonferroni over the numeric features AND a practically
-    # relevant effect size; with millions of requests any tiny shift is "significant".
-    ks_alpha: float = 0.01
-    ks_min_statistic: float = 0.1
-    # Floor for empty bins so PSI stays finite.
+    # --- drift (checks/drift.py)
+    # Probability that one run raises a drift alert although nothing drifted (Bonferroni over
+    # the features judged); the README records the measured rate.
+    drift_alpha: float = Field(default=0.005, gt=0, lt=1)
+    # Smallest shift worth an alert: with millions of requests a negligible change is
+    # significant too. 0.1 is the usual "moderate shift" line of PSI.
+    drift_min_psi: float = 0.1
+    # Multinomial draws behind a p-value where a bucket expects fewer than 5 rows.
+    drift_simulations: int = Field(default=20_000, ge=1000)
+    # Floor for empty buckets so PSI stays finite.
     psi_epsilon: float = 1e-4
     # Fewer served values than this: drift of that feature/window is not judged.
     min_drift_samples: int = 100
 
     # --- invariants
     feature_rules: dict[str, FeatureRule] = Field(default_factory=_default_feature_rules)
-    # Served null share may exceed the training null share by this much (absolute) before alerting.
+    # Served null share may exceed the reference null share by this much (absolute) before
+    # alerting, and only when the excess is significant for the window's size (one-sided
+    # binomial test at null_share_alpha per feature): a small window's share is noisy.
     null_share_tolerance: float = 0.05
+    null_share_alpha: float = Field(default=0.001, gt=0, lt=1)
     # Share of served rows violating a type/range rule that alerts (0 = any violation alerts).
     invariant_violation_rate_alert: float = 0.0
 
-    # --- skew
-    skew_sample_size: int = 200
-    skew_max_as_of_dates: int = 3
+    # --- skew (checks/skew.py): sampled served rows against the lake's published online rows
+    skew_sample_size: int = 1000
+    # At most this many store runs (the most served) are read from the lake.
+    skew_max_runs: int = 3
     skew_float_rtol: float = 1e-6
     skew_float_atol: float = 1e-6
     skew_mismatch_rate_alert: float = 0.01
@@ -91,6 +97,10 @@ class MonitorSettings(BaseSettings):
     window: str = Field(default="hour", pattern="^(hour|day)$")
     # Safety cap on distinct windows kept in memory (a day of hours = 24, a year of days = 365).
     max_windows: int = 1000
+
+    # --- outcomes (risk-monitor outcomes): a loan is judged by the latest prediction for its
+    # customer on or before the application date, at most this many days before it.
+    outcome_match_days: int = Field(default=30, ge=0)
 
     # --- outputs
     metric_namespace: str = "CreditRisk/Monitoring"

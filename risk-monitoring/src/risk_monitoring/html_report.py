@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import io
-import itertools
 from typing import Any
 
 import matplotlib
@@ -29,11 +28,10 @@ def _png(figure: Any) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _bin_labels(edges: list[float]) -> list[str]:
-    def short(value: float) -> str:
-        return f"{value:.0f}" if abs(value) >= 10 or value == int(value) else f"{value:.2g}"
-
-    return [f"{short(lo)}–{short(hi)}" for lo, hi in itertools.pairwise(edges)]
+def _shares(counts: list[float]) -> np.ndarray:
+    values = np.asarray(counts, dtype=float)
+    total = values.sum()
+    return values / total if total else values
 
 
 def distribution_plot(report: dict[str, Any]) -> str:
@@ -47,36 +45,23 @@ def distribution_plot(report: dict[str, Any]) -> str:
         axis.set_visible(False)
     for axis, name in zip(axes.flat, names, strict=False):
         d = distributions[name]
-        served = np.asarray(d["served_counts"], dtype=float)
-        served_total = served.sum() + d["served_nulls"]
-        served_share = (
-            np.append(served, d["served_nulls"]) / served_total
-            if served_total
-            else np.zeros(len(served) + 1)
-        )
-        reference_share = np.append(
-            np.asarray(d["reference_share"]) * (1 - d["reference_null_share"]),
-            d["reference_null_share"],
-        )
-        labels = np.array([*_bin_labels(d["bin_edges"]), "null"])
-        # Zero-width quantile bins of discrete features are empty on both sides: not drawn.
-        shown = (reference_share > 0) | (served_share > 0)
+        reference, served = _shares(d["reference_counts"]), _shares(d["served_counts"])
+        # Buckets empty on both sides (e.g. "unseen" of a categorical feature) are not drawn.
+        shown = (reference > 0) | (served > 0)
         x = np.arange(int(shown.sum()))
-        axis.bar(x - 0.2, reference_share[shown], 0.4, label="training", color=REFERENCE_COLOUR)
-        axis.bar(x + 0.2, served_share[shown], 0.4, label="served", color=SERVED_COLOUR)
-        axis.set_xticks(
-            x, labels[shown], rotation=45, ha="right", rotation_mode="anchor", fontsize=8
-        )
-        psi = drift.get(name, {}).get("psi")
-        status = drift.get(name, {}).get("status", "skipped")
+        axis.bar(x - 0.2, reference[shown], 0.4, label="reference", color=REFERENCE_COLOUR)
+        axis.bar(x + 0.2, served[shown], 0.4, label="served", color=SERVED_COLOUR)
+        labels = np.array(d["buckets"])[shown]
+        axis.set_xticks(x, labels, rotation=45, ha="right", rotation_mode="anchor", fontsize=8)
+        verdict = drift.get(name, {})
+        status = verdict.get("status", "skipped")
+        title = name if verdict.get("psi") is None else f"{name} — PSI {verdict['psi']:.3f}"
         axis.set_title(
-            f"{name} — PSI {psi:.3f} ({status})" if psi is not None else name,
-            color=STATUS_COLOURS.get(status, "black"),
-            fontsize=11,
+            f"{title} ({status})", color=STATUS_COLOURS.get(status, "black"), fontsize=11
         )
         axis.set_ylabel("share of rows")
     axes[0][0].legend(fontsize=9)
-    figure.suptitle("Served values against the training reference bins", fontsize=13)
+    figure.suptitle("Served values against the serving population of the training run")
     figure.tight_layout()
     return _png(figure)
 
@@ -84,22 +69,22 @@ def distribution_plot(report: dict[str, Any]) -> str:
 def psi_over_time_plot(report: dict[str, Any]) -> str | None:
     details = report["checks"]["drift"]["details"]
     windows = details.get("windows", [])
-    if len(windows) < 1 or not details.get("features"):
+    if not windows or not details.get("features"):
         return None
     figure, axis = plt.subplots(figsize=(11, 3.8))
     x = np.arange(len(windows))
-    for name, drift in details["features"].items():
-        values = [np.nan if v is None else v for v in drift["psi_by_window"]]
-        axis.plot(x, values, marker="o", markersize=3, label=name)
-    settings = report["settings"]
-    axis.axhline(settings["psi_warn"], color=STATUS_COLOURS["warn"], linestyle="--", lw=1)
-    axis.axhline(settings["psi_alert"], color=STATUS_COLOURS["alert"], linestyle="--", lw=1)
+    for name, verdict in details["features"].items():
+        values = [np.nan if w is None else w["psi"] for w in verdict["by_window"]]
+        axis.plot(x[: len(values)], values, marker="o", markersize=3, label=name)
+        drifted = [i for i, w in enumerate(verdict["by_window"]) if w and w["drifted"]]
+        axis.scatter(drifted, [values[i] for i in drifted], color=STATUS_COLOURS["alert"], zorder=3)
+    axis.axhline(details["min_psi"], color=STATUS_COLOURS["warn"], linestyle="--", lw=1)
     step = max(1, len(windows) // 12)
     axis.set_xticks(
         x[::step], windows[::step], rotation=30, ha="right", rotation_mode="anchor", fontsize=8
     )
     axis.set_ylabel("PSI")
-    axis.set_title("PSI per feature per time window (dashed: warn / alert)")
+    axis.set_title("PSI per feature per window (dashed: smallest PSI that alerts; red: drifted)")
     axis.legend(fontsize=8, ncol=3)
     return _png(figure)
 
@@ -116,13 +101,14 @@ def traffic_plot(report: dict[str, Any]) -> str | None:
     means = [np.nan if v is None else v for v in windows["mean_probability"]]
     right.plot(x, rates, marker="o", markersize=3, label="predicted positive rate")
     right.plot(x, means, marker="o", markersize=3, label="mean probability")
-    right.axhline(
-        report["model"]["positive_rate"],
-        color="grey",
-        ls="--",
-        lw=1,
-        label="training positive rate",
-    )
+    if report["model"]["positive_rate"] is not None:
+        right.axhline(
+            report["model"]["positive_rate"],
+            color="grey",
+            ls="--",
+            lw=1,
+            label="training positive rate",
+        )
     right.set_title("Predictions per window")
     right.legend(fontsize=8)
     step = max(1, len(x) // 8)

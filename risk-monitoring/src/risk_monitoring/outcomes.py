@@ -1,81 +1,229 @@
-"""Delayed outcomes: which served predictions turned out positive, weeks later.
+"""``risk-monitor outcomes``: the lender's repayment file -> delayed labels -> online quality.
 
-CSV with a header. Join key, decided by the header:
-- ``request_id`` column present: outcomes join predictions by ``request_id`` and
-  ``customer_id`` (exact decision; a ``/predict/batch`` request logs one prediction per customer
-  under one request id, so the request id alone is not unique);
-- otherwise ``customer_id`` and ``as_of`` (YYYY-MM-DD): the outcome of the loan the customer
-  applied for with features as of that date. Several predictions for one key (retries) count once:
-  the last one logged wins.
-``status`` must be 0 or 1; other rows are rejected and counted, never guessed.
+A loan is judged by **the latest prediction for its customer made on or before the application
+date (UTC day of the prediction's timestamp) and at most ``outcome_match_days`` days before it**;
+a prediction judges at most one loan (loans are matched in application-date order, each taking
+the latest eligible prediction not yet taken). Matching happens on ``customer_ref``: the ids of
+the repayment file are pseudonymised with the same key as the prediction logs, and the labels
+file written out carries no raw id. The matured window's ROC-AUC, calibration and default rate
+are judged like the ``quality`` check of ``risk-monitor run`` and published as metrics.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections import Counter
-from dataclasses import dataclass, field
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
+import numpy as np
+
+from risk_monitoring.aggregation.lines import LineCounts
+from risk_monitoring.checks.quality import LabelledPredictions, judge_quality
+from risk_monitoring.config import MonitorSettings
 from risk_monitoring.errors import InputError
+from risk_monitoring.io import storage
+from risk_monitoring.io.customer_ref import load_customer_refs
+from risk_monitoring.io.log_files import LogLines, day_prefixes
+from risk_monitoring.io.metadata import load_metadata
+from risk_monitoring.io.repayments import Repayment, Repayments, parse_repayments
+from risk_monitoring.report import fingerprint, model_section, verdict
+from risk_monitoring.runner import evaluation_time
+
+LABEL_FIELDS = (
+    "customer_ref",
+    "request_id",
+    "prediction_timestamp",
+    "model_version",
+    "probability",
+    "application_date",
+    "status",
+)
+
+
+@dataclass(frozen=True)
+class ServedPrediction:
+    timestamp: str
+    day: date  # UTC day of the timestamp
+    request_id: str
+    model_version: str
+    probability: float
 
 
 @dataclass
-class OutcomeIndex:
-    by_request_id: bool
-    status: dict[Any, int] = field(default_factory=dict)
-    rows_total: int = 0
-    rejected: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def join_key(self) -> str:
-        return "request_id,customer_id" if self.by_request_id else "customer_id,as_of"
-
-    def key_of(self, record: dict[str, Any]) -> Any:
-        if self.by_request_id:
-            return (record.get("request_id"), str(record.get("customer_id")))
-        return (str(record.get("customer_id")), record.get("as_of"))
+class OutcomesInputs:
+    repayments: str
+    logs: list[str]
+    metadata: str
+    # "application_days": each log prefix ending in '/' is read for the days a judged loan's
+    # prediction can fall on; "all": the logs as given.
+    logs_window: str = "all"
+    labels_out: str | None = None
+    now: datetime | None = None
 
 
-def parse_outcomes(text: str) -> OutcomeIndex:
-    reader = csv.DictReader(io.StringIO(text))
-    header = set(reader.fieldnames or [])
-    if "status" not in header:
-        raise InputError("outcomes CSV needs a 'status' column")
-    if "request_id" in header:
-        if "customer_id" not in header:
-            raise InputError(
-                "outcomes CSV with 'request_id' also needs 'customer_id': a batch request "
-                "answers several customers under one request id"
-            )
-        index = OutcomeIndex(by_request_id=True)
-    elif {"customer_id", "as_of"} <= header:
-        index = OutcomeIndex(by_request_id=False)
-    else:
-        raise InputError("outcomes CSV needs 'request_id' or both 'customer_id' and 'as_of'")
-    for row in reader:
-        index.rows_total += 1
-        status_text = (row.get("status") or "").strip()
-        if status_text not in ("0", "1"):
-            index.rejected["bad_status"] += 1
+@dataclass
+class OutcomesRun:
+    report: dict[str, Any]
+    labels_csv: str
+    exit_code: int
+
+
+def _served_prediction(record: dict[str, Any]) -> ServedPrediction | str:
+    """The prediction of a wanted customer, or why it is rejected."""
+    timestamp, probability = record.get("timestamp"), record.get("probability")
+    if not isinstance(timestamp, str) or not isinstance(probability, int | float):
+        return "wrong_type"
+    try:
+        day = date.fromisoformat(timestamp[:10])
+    except ValueError:
+        return "bad_timestamp"
+    if not np.isfinite(probability):
+        return "non_finite_probability"
+    version, request_id = str(record.get("model_version")), str(record.get("request_id"))
+    return ServedPrediction(timestamp, day, request_id, version, float(probability))
+
+
+def collect_predictions(
+    lines: Iterable[str], wanted: set[str], counts: LineCounts
+) -> dict[str, list[ServedPrediction]]:
+    """Predictions of the wanted customers, per customer_ref (other customers are only counted)."""
+    found: dict[str, list[ServedPrediction]] = defaultdict(list)
+    for line in lines:
+        record = counts.prediction_event(line)
+        if record is None:
             continue
-        if index.by_request_id:
-            request_id = (row.get("request_id") or "").strip()
-            customer = (row.get("customer_id") or "").strip()
-            if not request_id or not customer:
-                index.rejected["missing_key"] += 1
-                continue
-            key: Any = (request_id, customer)
-        else:
-            customer = (row.get("customer_id") or "").strip()
-            as_of = (row.get("as_of") or "").strip()
-            if not customer or len(as_of) != 10:
-                index.rejected["missing_key"] += 1
-                continue
-            key = (customer, as_of)
-        if key in index.status:
-            index.rejected["duplicate_key"] += 1
+        ref = record.get("customer_ref")
+        if type(ref) is not str:
+            counts.rejected["missing_customer_ref"] += 1
             continue
-        index.status[key] = int(status_text)
-    return index
+        prediction = _served_prediction(record) if ref in wanted else None
+        if isinstance(prediction, str):
+            counts.rejected[prediction] += 1
+            continue
+        counts.accepted += 1
+        if prediction is not None:
+            found[ref].append(prediction)
+    return found
+
+
+def match(
+    repayments: list[Repayment],
+    predictions: dict[str, list[ServedPrediction]],
+    days: int,
+) -> tuple[list[tuple[Repayment, ServedPrediction]], Counter[str]]:
+    matched: list[tuple[Repayment, ServedPrediction]] = []
+    unmatched: Counter[str] = Counter()
+    taken: set[tuple[str, str]] = set()
+    for loan in sorted(repayments, key=lambda r: (r.application_date, r.customer_ref)):
+        earliest = loan.application_date - timedelta(days=days)
+        eligible = [
+            p
+            for p in predictions.get(loan.customer_ref, [])
+            if earliest <= p.day <= loan.application_date
+        ]
+        free = [p for p in eligible if (p.request_id, p.timestamp) not in taken]
+        if not free:
+            unmatched["prediction_already_used" if eligible else "no_prediction"] += 1
+            continue
+        chosen = max(free, key=lambda p: p.timestamp)
+        taken.add((chosen.request_id, chosen.timestamp))
+        matched.append((loan, chosen))
+    return matched, unmatched
+
+
+def labels_csv(matched: list[tuple[Repayment, ServedPrediction]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(LABEL_FIELDS)
+    for loan, prediction in matched:
+        writer.writerow(
+            [
+                loan.customer_ref,
+                prediction.request_id,
+                prediction.timestamp,
+                prediction.model_version,
+                repr(prediction.probability),
+                loan.application_date.isoformat(),
+                loan.defaulted,
+            ]
+        )
+    return buffer.getvalue()
+
+
+def _log_files(
+    inputs: OutcomesInputs, repayments: Repayments, days: int
+) -> list[storage.StoredFile]:
+    if inputs.logs_window == "all":
+        return storage.expand_inputs(inputs.logs)
+    if inputs.logs_window != "application_days":
+        window = inputs.logs_window
+        raise InputError(f"unknown logs window {window!r}: expected all or application_days")
+    dates = [loan.application_date for loan in repayments.rows]
+    first = min(dates) - timedelta(days=days)
+    # A prediction made just before midnight can be delivered into the next day's prefix.
+    last = max(dates) + timedelta(days=1)
+    files = [
+        stored
+        for prefix in day_prefixes(inputs.logs, first, last)
+        for stored in storage.list_files(prefix, storage.LOG_SUFFIXES)
+    ]
+    if not files:
+        where = ", ".join(inputs.logs)
+        raise InputError(f"no log objects for the application days under {where}")
+    return files
+
+
+def _quality_data(matched: list[tuple[Repayment, ServedPrediction]]) -> LabelledPredictions:
+    return LabelledPredictions(
+        labels=np.array([loan.defaulted for loan, _ in matched], dtype=np.int64),
+        scores=np.clip(np.array([p.probability for _, p in matched], dtype=float), 0.0, 1.0),
+        windows=np.array([loan.application_date.isoformat()[:7] for loan, _ in matched]),
+        versions=np.array([p.model_version for _, p in matched]),
+    )
+
+
+def run_outcomes(inputs: OutcomesInputs, settings: MonitorSettings | None = None) -> OutcomesRun:
+    settings = settings or MonitorSettings()
+    inputs = replace(inputs, now=evaluation_time(inputs.now))
+    metadata_text = storage.read_text(inputs.metadata)
+    metadata = load_metadata(metadata_text)
+    repayments_text = storage.read_text(inputs.repayments)
+    repayments = parse_repayments(repayments_text, load_customer_refs())
+    files = _log_files(inputs, repayments, settings.outcome_match_days)
+    lines, counts = LogLines(files), LineCounts()
+    wanted = {loan.customer_ref for loan in repayments.rows}
+    predictions = collect_predictions(lines, wanted, counts)
+    matched, unmatched = match(repayments.rows, predictions, settings.outcome_match_days)
+    details: dict[str, Any] = {
+        "repayment_rows": repayments.rows_total,
+        "repayment_rows_rejected": dict(repayments.rejected),
+        "matched": len(matched),
+        "unmatched": dict(unmatched),
+        "matched_share": len(matched) / len(repayments.rows),
+        "match_days": settings.outcome_match_days,
+    }
+    quality = judge_quality(_quality_data(matched), metadata.training_roc_auc, settings, details)
+    report = {
+        "kind": "outcomes",
+        "now": inputs.now.isoformat() if inputs.now else None,
+        **verdict([quality]),
+        "model": model_section(metadata),
+        "input": {
+            "repayments": inputs.repayments,
+            "repayments_fingerprint": fingerprint(repayments_text),
+            "metadata": inputs.metadata,
+            "metadata_fingerprint": fingerprint(metadata_text),
+            "logs": inputs.logs,
+            "logs_window": inputs.logs_window,
+            "log_files": [stored.uri for stored in files],
+            "logs_fingerprint": lines.fingerprint,
+            "labels_out": inputs.labels_out,
+            **counts.as_dict(),
+        },
+        "settings": settings.model_dump(),
+    }
+    return OutcomesRun(report, labels_csv(matched), report["exit_code"])

@@ -1,16 +1,13 @@
-"""Writing a run's outputs: the JSON report, the HTML report and the EMF metric lines."""
+"""Writing a run's outputs: the JSON report (strict JSON) and the HTML report."""
 
 from __future__ import annotations
 
 import json
 import math
-from datetime import datetime
-from typing import Any, TextIO
+from typing import Any
 
-from risk_monitoring import storage
-from risk_monitoring.emf import build_emf_documents, emf_lines
 from risk_monitoring.html_report import render_html
-from risk_monitoring.runner import MonitoringRun
+from risk_monitoring.io import storage
 
 
 def _json_safe(value: Any) -> Any:
@@ -24,24 +21,24 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def report_json(run: MonitoringRun) -> str:
-    return json.dumps(_json_safe(run.report), indent=2, allow_nan=False)
+def report_json(report: dict[str, Any]) -> str:
+    return json.dumps(_json_safe(report), indent=2, allow_nan=False)
 
 
-def write_reports(run: MonitoringRun, json_uri: str | None, html_uri: str | None) -> None:
+def write_outcomes(
+    report: dict[str, Any], labels_csv: str, json_uri: str | None, labels_uri: str | None
+) -> None:
+    # Labels first, report last: the report's existence says the pair is complete.
+    if labels_uri:
+        storage.write_bytes(labels_uri, labels_csv.encode("utf-8"), "text/csv")
+    if json_uri:
+        storage.write_bytes(json_uri, report_json(report).encode("utf-8"), "application/json")
+
+
+def write_reports(report: dict[str, Any], json_uri: str | None, html_uri: str | None) -> None:
     # HTML first, JSON last: a consumer polling for report.json finds a complete pair.
     if html_uri:
-        storage.write_bytes(
-            html_uri, render_html(run.report).encode("utf-8"), "text/html; charset=utf-8"
-        )
+        html = render_html(report).encode("utf-8")
+        storage.write_bytes(html_uri, html, "text/html; charset=utf-8")
     if json_uri:
-        storage.write_bytes(json_uri, report_json(run).encode("utf-8"), "application/json")
-
-
-def emit_metrics(run: MonitoringRun, namespace: str, stream: TextIO) -> list[dict[str, Any]]:
-    timestamp = datetime.fromisoformat(run.report["now"])
-    documents = build_emf_documents(run.report, run.results, namespace, timestamp)
-    for line in emf_lines(documents):
-        stream.write(line + "\n")
-    stream.flush()
-    return documents
+        storage.write_bytes(json_uri, report_json(report).encode("utf-8"), "application/json")

@@ -2,52 +2,41 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterator
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
-
-from risk_monitoring import __version__, storage
+from risk_monitoring.aggregation.aggregator import LogAggregator
+from risk_monitoring.checks.drift import check_drift
+from risk_monitoring.checks.invariants import check_invariants
+from risk_monitoring.checks.latency import check_latency
+from risk_monitoring.checks.quality import check_quality
+from risk_monitoring.checks.result import CheckResult, exit_code
+from risk_monitoring.checks.skew import PublishedRows, check_skew, runs_to_check
+from risk_monitoring.checks.stability import check_stability
+from risk_monitoring.checks.staleness import check_staleness
 from risk_monitoring.config import MonitorSettings
-from risk_monitoring.drift import check_drift
-from risk_monitoring.errors import InputError
-from risk_monitoring.invariants import check_invariants
-from risk_monitoring.logs import PROBABILITY_BINS, LogAggregator
-from risk_monitoring.outcomes import OutcomeIndex, parse_outcomes
-from risk_monitoring.performance import check_performance
-from risk_monitoring.quality import check_quality
-from risk_monitoring.reference import BundleMetadata, load_metadata
-from risk_monitoring.results import CheckResult, exit_code, worst
-from risk_monitoring.skew import (
-    PipelineCommandRecompute,
-    RecomputeSource,
-    StoreRecompute,
-    check_skew,
-)
-from risk_monitoring.sources import logs_for_window, store_url_with_secret
-from risk_monitoring.stability import check_stability
-from risk_monitoring.staleness import check_staleness
+from risk_monitoring.io import lake, storage, store
+from risk_monitoring.io.customer_ref import CustomerRefs, load_customer_refs
+from risk_monitoring.io.labels import LabelIndex, parse_labels
+from risk_monitoring.io.log_files import LogLines, logs_for_window
+from risk_monitoring.io.metadata import BundleMetadata, load_metadata
+from risk_monitoring.report import ReadInputs, build_report, fingerprint
 
 
 @dataclass
 class MonitorInputs:
     logs: list[str]
     metadata: str
-    outcomes: str | None = None
+    labels: str | None = None
     online_store_url: str | None = None
-    # Skew: either stores already recomputed as of the served dates, or the raw loans file that
-    # the feature pipeline's command recomputes from.
-    recompute_store_url: str | None = None
-    raw_loans: str | None = None
-    pipeline_command: str = "feature-pipeline"
+    store_auth: str = "password"
+    # The feature pipeline's output root: the skew check reads run=<store_run_id>/online/.
+    lake: str | None = None
     now: datetime | None = None
-    # Deployed runs: read only yesterday's prefix of each log prefix ("previous_day"; default
-    # "all" = the inputs as given), and fill the store URLs' credentials from this secret.
-    logs_window: str | None = None
-    store_secret_arn: str | None = None
+    # "previous_day": read <prefix><yesterday, UTC>/ of each log prefix; "all": as given.
+    logs_window: str = "all"
 
 
 @dataclass
@@ -58,193 +47,93 @@ class MonitoringRun:
     aggregator: LogAggregator = field(repr=False)
 
 
-def _fingerprint(text: str) -> str:
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+def evaluation_time(now: datetime | None) -> datetime:
+    now = now or datetime.now(UTC)
+    return now if now.tzinfo else now.replace(tzinfo=UTC)
 
 
-class _HashingLines:
-    """Yields the lines of the log files while hashing them: the run records what it read."""
-
-    def __init__(self, uris: list[str]) -> None:
-        self.uris = uris
-        self.digest = hashlib.sha256()
-
-    def __iter__(self) -> Iterator[str]:
-        update = self.digest.update
-        for uri in self.uris:
-            with storage.open_text(uri) as stream:
-                while True:
-                    block = stream.readlines(1 << 20)
-                    if not block:
-                        break
-                    update("".join(block).encode("utf-8"))
-                    yield from block
+def _published_rows(
+    lake_root: str, refs: CustomerRefs, aggregator: LogAggregator, settings: MonitorSettings
+) -> PublishedRows:
+    sample, names = aggregator.sample, aggregator.feature_names
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for request in sample:
+        wanted[request.store_run_id].add(request.customer_ref)
+    published: PublishedRows = {}
+    for run in runs_to_check(sample, settings.skew_max_runs):
+        try:
+            published[run] = lake.published_rows(lake_root, run, refs, wanted[run], names)
+        except lake.RunUnavailableError as error:
+            published[run] = str(error)
+    return published
 
 
-def _recompute_source(inputs: MonitorInputs) -> RecomputeSource | None:
-    if inputs.recompute_store_url:
-        return StoreRecompute(inputs.recompute_store_url)
-    if inputs.raw_loans:
-        return PipelineCommandRecompute(inputs.raw_loans, command=inputs.pipeline_command)
-    return None
-
-
-def _distributions(aggregator: LogAggregator) -> dict[str, Any]:
-    result = {}
-    for j, reference in enumerate(aggregator.references):
-        served = aggregator.bin_counts[j].sum(axis=0)
-        nulls = int(aggregator.null_counts[:, j].sum())
-        result[reference.name] = {
-            "bin_edges": reference.bin_edges.tolist(),
-            "reference_share": reference.proportions().tolist(),
-            "reference_null_share": reference.null_share,
-            "served_counts": served.tolist(),
-            "served_nulls": nulls,
-        }
-    return result
-
-
-def _versions(aggregator: LogAggregator) -> dict[str, Any]:
-    result = {}
-    for version, stats in zip(aggregator.version_keys, aggregator.versions, strict=True):
-        result[version] = {
-            "count": stats.count,
-            "predicted_positive_rate": stats.predicted_positive / stats.count
-            if stats.count
-            else None,
-            "mean_probability": stats.probability_sum / stats.count if stats.count else None,
-            "probability_histogram": stats.probability_counts.tolist(),
-        }
-    return result
-
-
-def _windows(aggregator: LogAggregator) -> dict[str, Any]:
-    rows = aggregator.window_rows
-    with np.errstate(invalid="ignore", divide="ignore"):
-        positive_rate = np.where(rows > 0, aggregator.window_predicted_positive / rows, np.nan)
-        mean_probability = np.where(rows > 0, aggregator.window_probability_sum / rows, np.nan)
-    return {
-        "keys": list(aggregator.window_keys),
-        "rows": rows.tolist(),
-        "predicted_positive_rate": [None if np.isnan(v) else float(v) for v in positive_rate],
-        "mean_probability": [None if np.isnan(v) else float(v) for v in mean_probability],
-    }
-
-
-def run_monitoring(
+def _checks(
+    aggregator: LogAggregator,
+    metadata: BundleMetadata,
     inputs: MonitorInputs,
-    settings: MonitorSettings | None = None,
-    recompute: RecomputeSource | None = None,
-) -> MonitoringRun:
-    settings = settings or MonitorSettings()
-    now = inputs.now or datetime.now(UTC)
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=UTC)
-    inputs = replace(
-        inputs,
-        logs=logs_for_window(inputs.logs, inputs.logs_window, now),
-        online_store_url=store_url_with_secret(inputs.online_store_url, inputs.store_secret_arn),
-        recompute_store_url=store_url_with_secret(
-            inputs.recompute_store_url, inputs.store_secret_arn
-        ),
+    labels: LabelIndex | None,
+    published: PublishedRows | None,
+    settings: MonitorSettings,
+) -> list[CheckResult]:
+    now = evaluation_time(inputs.now)  # set by run_monitoring
+    store_as_of = None
+    if inputs.online_store_url:
+        engine = store.create_store_engine(inputs.online_store_url, inputs.store_auth)
+        store_as_of = store.latest_as_of(engine)
+    staleness = check_staleness(
+        metadata, aggregator.as_of_pairs, settings, now, store_as_of, bool(inputs.online_store_url)
     )
-    metadata_text = storage.read_text(inputs.metadata)
-    metadata: BundleMetadata = load_metadata(metadata_text)
-    outcomes: OutcomeIndex | None = None
-    outcomes_text = None
-    if inputs.outcomes:
-        outcomes_text = storage.read_text(inputs.outcomes)
-        outcomes = parse_outcomes(outcomes_text)
-    log_files = storage.expand_inputs(inputs.logs)
-    if not log_files:
-        raise InputError("no prediction log input given")
+    return [
+        check_drift(aggregator, settings),
+        check_invariants(aggregator, settings),
+        check_skew(aggregator.sample, published, aggregator.feature_names, settings),
+        staleness,
+        check_stability(aggregator, settings),
+        check_latency(aggregator, settings),
+        check_quality(aggregator, labels, metadata.training_roc_auc, settings),
+    ]
 
+
+def run_monitoring(inputs: MonitorInputs, settings: MonitorSettings | None = None) -> MonitoringRun:
+    settings = settings or MonitorSettings()
+    inputs = replace(inputs, now=evaluation_time(inputs.now))
+    assert inputs.now is not None
+    logs = logs_for_window(inputs.logs, inputs.logs_window, inputs.now)
+    metadata_text = storage.read_text(inputs.metadata)
+    metadata = load_metadata(metadata_text)
+    labels_text = storage.read_text(inputs.labels) if inputs.labels else None
+    labels = parse_labels(labels_text) if labels_text is not None else None
+    files = storage.expand_inputs(logs)
+    # Read before the long pass over the logs, so a missing key fails fast.
+    refs = load_customer_refs() if inputs.lake else None
     aggregator = LogAggregator(
         metadata,
         window=settings.window,
         max_windows=settings.max_windows,
-        sample_size=settings.skew_sample_size,
+        sample_size=settings.skew_sample_size if inputs.lake else 0,
         seed=settings.sample_seed,
-        outcomes=outcomes,
+        labels=labels,
+        feature_bounds={n: (r.minimum, r.maximum) for n, r in settings.feature_rules.items()},
     )
-    aggregator.set_feature_bounds(
-        {name: (rule.minimum, rule.maximum) for name, rule in settings.feature_rules.items()}
-    )
-    # Built before the long pass over the logs so a missing pipeline command fails fast.
-    own_source = _recompute_source(inputs) if recompute is None else None
-    lines = _HashingLines(log_files)
+    lines = LogLines(files)
     aggregator.consume(lines)
-
-    try:
-        skew = check_skew(aggregator, recompute or own_source, settings)
-    finally:
-        if isinstance(own_source, PipelineCommandRecompute):
-            own_source.close()
-    results = [
-        check_drift(aggregator, settings),
-        check_invariants(aggregator, settings),
-        skew,
-        check_staleness(metadata, aggregator, settings, now, inputs.online_store_url),
-        check_stability(aggregator, settings),
-        check_performance(aggregator, settings),
-        check_quality(aggregator, outcomes, metadata, settings),
-    ]
-    code = exit_code(results)
-    accounted = (
-        aggregator.accepted
-        + aggregator.rejected_total
-        + aggregator.non_json_lines
-        + aggregator.blank_lines
-        + sum(aggregator.other_events.values())
+    if not aggregator.lines.accounted_for:  # every line is a prediction or counted as skipped
+        raise RuntimeError(f"line accounting broken: {aggregator.lines.as_dict()}")
+    published = None
+    if inputs.lake and refs is not None:
+        published = _published_rows(inputs.lake, refs, aggregator, settings)
+    results = _checks(aggregator, metadata, inputs, labels, published, settings)
+    read = ReadInputs(
+        logs=logs,
+        logs_window=inputs.logs_window,
+        log_files=[stored.uri for stored in files],
+        logs_fingerprint=lines.fingerprint,
+        metadata=inputs.metadata,
+        metadata_fingerprint=fingerprint(metadata_text),
+        labels=inputs.labels,
+        labels_fingerprint=fingerprint(labels_text),
+        lake=inputs.lake,
     )
-    report: dict[str, Any] = {
-        "schema_version": 1,
-        "monitor_version": __version__,
-        "generated_at": datetime.now(UTC).isoformat(),
-        "now": now.isoformat(),
-        "status": worst([result.status for result in results]),
-        "exit_code": code,
-        "alerts": [result.name for result in results if result.status == "alert"],
-        "model": {
-            "model_name": metadata.model_name,
-            "model_version": metadata.model_version,
-            "created_at": metadata.created_at.isoformat(),
-            "positive_rate": metadata.positive_rate,
-            "threshold": metadata.threshold,
-        },
-        "input": {
-            "logs": inputs.logs,
-            "logs_window": inputs.logs_window or "all",
-            "log_files": log_files,
-            "logs_fingerprint": "sha256:" + lines.digest.hexdigest(),
-            "metadata": inputs.metadata,
-            "metadata_fingerprint": _fingerprint(metadata_text),
-            "outcomes": inputs.outcomes,
-            "outcomes_fingerprint": _fingerprint(outcomes_text) if outcomes_text else None,
-            "lines_total": aggregator.lines_total,
-            "predictions_accepted": aggregator.accepted,
-            "predictions_rejected": aggregator.rejected_total,
-            "rejected_reasons": dict(aggregator.rejected),
-            "lines_skipped": aggregator.skipped_lines,
-            "non_json_lines": aggregator.non_json_lines,
-            "blank_lines": aggregator.blank_lines,
-            "other_events": dict(aggregator.other_events),
-            "lines_accounted_for": accounted == aggregator.lines_total,
-        },
-        "versions": _versions(aggregator),
-        "windows": _windows(aggregator),
-        "distributions": _distributions(aggregator),
-        "probability_bins": PROBABILITY_BINS,
-        "checks": {
-            result.name: {
-                "status": result.status,
-                "summary": result.summary,
-                "details": result.details,
-            }
-            for result in results
-        },
-        "settings": settings.model_dump(),
-    }
-    if accounted != aggregator.lines_total:  # every line is a prediction or counted as skipped
-        raise RuntimeError(f"line accounting broken: {accounted} != {aggregator.lines_total}")
-    return MonitoringRun(report, results, code, aggregator)
+    report = build_report(inputs.now, metadata, read, aggregator, results, settings)
+    return MonitoringRun(report, results, exit_code(results), aggregator)

@@ -1,16 +1,17 @@
-"""Computing performance from the logs: latency percentiles per model version vs limits."""
+"""Latency percentiles per model version (from the logged latency_ms) against their limits."""
 
 from __future__ import annotations
 
+from risk_monitoring.aggregation.aggregator import LogAggregator
+from risk_monitoring.aggregation.latency_histogram import histogram_quantile
+from risk_monitoring.checks.result import ALERT, OK, SKIPPED, CheckResult
 from risk_monitoring.config import MonitorSettings
-from risk_monitoring.latency import check_latency, histogram_quantile
-from risk_monitoring.logs import LogAggregator
-from risk_monitoring.results import ALERT, OK, SKIPPED, CheckResult
 
 
 def latency_by_version(aggregator: LogAggregator) -> dict[str, dict[str, float]]:
     result = {}
-    for version, stats in zip(aggregator.version_keys, aggregator.versions, strict=True):
+    versions = aggregator.predictions.versions
+    for version, stats in zip(aggregator.versions.keys, versions, strict=True):
         measured = int(stats.latency_counts.sum())
         if measured == 0:
             continue
@@ -26,7 +27,7 @@ def latency_by_version(aggregator: LogAggregator) -> dict[str, dict[str, float]]
     return result
 
 
-def check_performance(aggregator: LogAggregator, settings: MonitorSettings) -> CheckResult:
+def check_latency(aggregator: LogAggregator, settings: MonitorSettings) -> CheckResult:
     versions = latency_by_version(aggregator)
     if not versions:
         return CheckResult("latency", SKIPPED, "no latencies logged")
@@ -35,7 +36,12 @@ def check_performance(aggregator: LogAggregator, settings: MonitorSettings) -> C
         "p95": settings.max_latency_p95_ms,
         "p99": settings.max_latency_p99_ms,
     }
-    breaches = check_latency(versions, limits)
+    breaches = [
+        f"{version} {percentile} {stats[percentile]:.1f} ms > {limit:.1f} ms"
+        for version, stats in versions.items()
+        for percentile, limit in limits.items()
+        if stats[percentile] > limit
+    ]
     details = {"versions": versions, "limits_ms": limits}
     summary = "; ".join(breaches) or ", ".join(
         f"{version} p99 {stats['p99']:.1f} ms" for version, stats in versions.items()

@@ -33,14 +33,3 @@ def histogram_quantile(counts: np.ndarray, q: float, minimum: float, maximum: fl
     low, high = LATENCY_EDGES_MS[index], LATENCY_EDGES_MS[index + 1]
     estimate = float(low * (high / low) ** fraction)
     return float(min(max(estimate, minimum), maximum))
-
-
-def check_latency(versions: dict[str, dict[str, float]], limits: dict[str, float]) -> list[str]:
-    """Breaches of the per-version percentile limits, e.g. ``v3 p99 412.0 ms > 300.0 ms``."""
-    breaches = []
-    for version, stats in versions.items():
-        for percentile, limit in limits.items():
-            value = stats.get(percentile)
-            if value is not None and value == value and value > limit:
-                breaches.append(f"{version} {percentile} {value:.1f} ms > {limit:.1f} ms")
-    return breaches
