@@ -65,6 +65,11 @@ stop: ## stop the API that `make run` left running
 e2e: setup ## the release flow end to end on emulated AWS (moto) and a real local Postgres
 	$(BIN)/python -m pytest e2e/tests -q
 
+.PHONY: new-market
+new-market: setup ## scaffold infra/live/<MARKET>/{staging,prod}: make new-market MARKET=co REGION=us-east-1
+	@test -n "$(MARKET)" -a -n "$(REGION)" || { echo "usage: make new-market MARKET=<two-letter code> REGION=<aws region>" >&2; exit 2; }
+	$(BIN)/python infra/scripts/new_market.py $(MARKET) $(REGION)
+
 .PHONY: bench-generate
 bench-generate: setup ## time the full-size synthetic dataset generation
 	$(BIN)/python scripts/loan-generator/benchmarks/bench_generate.py
