@@ -8,7 +8,7 @@ BIN       := $(VENV)/bin
 STAMP     := $(VENV)/.setup-stamp
 SRC_TREES := scripts/loan-generator/src scripts/platform-testkit/src risk-monitoring/src \
              scripts/release-tool/src feature-pipeline/src model-training/src inference-service/src
-PY_TREES  := scripts e2e risk-monitoring feature-pipeline model-training inference-service infra/tests
+PY_TREES  := scripts e2e risk-monitoring feature-pipeline model-training inference-service infra/tests infra/scripts
 LOCKS     := requirements.lock requirements-checkov.lock requirements-bootstrap.lock
 PYPROJECTS := $(wildcard scripts/*/pyproject.toml) risk-monitoring/pyproject.toml feature-pipeline/pyproject.toml \
               model-training/pyproject.toml inference-service/pyproject.toml
