@@ -8,7 +8,7 @@ BIN       := $(VENV)/bin
 STAMP     := $(VENV)/.setup-stamp
 SRC_TREES := scripts/loan-generator/src scripts/platform-testkit/src scripts/db-bootstrap/src risk-monitoring/src \
              scripts/release-tool/src feature-pipeline/src model-training/src inference-service/src
-PY_TREES  := scripts e2e risk-monitoring feature-pipeline model-training inference-service infra/tests
+PY_TREES  := scripts e2e risk-monitoring feature-pipeline model-training inference-service infra/tests infra/scripts
 LOCKS     := requirements.lock requirements-checkov.lock requirements-bootstrap.lock
 PYPROJECTS := $(wildcard scripts/*/pyproject.toml) risk-monitoring/pyproject.toml feature-pipeline/pyproject.toml \
               model-training/pyproject.toml inference-service/pyproject.toml
@@ -64,6 +64,11 @@ stop: ## stop the API that `make run` left running
 .PHONY: e2e
 e2e: setup ## the release flow end to end on emulated AWS (moto) and a real local Postgres
 	$(BIN)/python -m pytest e2e/tests -q
+
+.PHONY: new-market
+new-market: setup ## scaffold infra/live/<MARKET>/{staging,prod}: make new-market MARKET=co REGION=us-east-1
+	@test -n "$(MARKET)" -a -n "$(REGION)" || { echo "usage: make new-market MARKET=<two-letter code> REGION=<aws region>" >&2; exit 2; }
+	$(BIN)/python infra/scripts/new_market.py $(MARKET) $(REGION)
 
 .PHONY: bench-generate
 bench-generate: setup ## time the full-size synthetic dataset generation

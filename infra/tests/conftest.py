@@ -21,6 +21,8 @@ MODULES = INFRA / "modules"
 LIVE = INFRA / "live"
 CI_DIR = REPO / "ci"
 MOTO_ROOT = INFRA / "tests" / "moto_root"
+BOOTSTRAP = INFRA / "bootstrap"
+TEMPLATE = INFRA / "templates" / "market-root"
 GLUE_DIR = REPO / "feature-pipeline" / "glue"
 
 PROVIDER_ADDRESS = "registry.terraform.io/hashicorp/aws"
@@ -45,6 +47,11 @@ def module_dirs() -> list[Path]:
 
 def live_roots() -> list[Path]:
     return sorted(p.parent for p in LIVE.glob("*/*/backend.tf"))
+
+
+def all_roots() -> list[Path]:
+    """Every root Terraform is run in: the market roots, the emulator root, the bootstrap root."""
+    return [*live_roots(), MOTO_ROOT, BOOTSTRAP]
 
 
 def tf_files() -> list[Path]:
@@ -130,3 +137,53 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 LOCAL_BACKEND_OVERRIDE = 'terraform {\n  backend "local" {}\n}\n'
+EMULATOR_OVERRIDE = "emulator_override.tf"
+
+
+def emulator_override(
+    endpoint: str, service_endpoints: dict[str, str] | None = None, *, omit: bool = False
+) -> str:
+    """The emulator override of a market root (infra/README.md, "Emulator override"): local
+    state, every service at `endpoint`; with `omit`, also what moto cannot apply (for `apply`;
+    a `plan` needs nothing left out)."""
+    text = LOCAL_BACKEND_OVERRIDE + (
+        f'\nvariable "aws_endpoint_url" {{\n  default = "{endpoint}"\n}}\n'
+    )
+    if service_endpoints:
+        pairs = ", ".join(f'{k} = "{v}"' for k, v in sorted(service_endpoints.items()))
+        text += f'\nvariable "aws_service_endpoints" {{\n  default = {{ {pairs} }}\n}}\n'
+    if omit:
+        text += (
+            '\nmodule "platform" {\n  emulator = {\n    omit_database_instance = true\n'
+            "    omit_build_projects    = true\n    short_recovery         = true\n  }\n}\n"
+        )
+    return text
+
+
+# The background Terraform jobs (session fixtures) live in jobs.py; importing them here registers
+# them for every test module. Imported last: jobs.py uses the helpers above.
+from .jobs import (  # noqa: E402
+    _start_background_jobs,
+    background,
+    bad_wheels_job,
+    bootstrap_plan_job,
+    emulator_apply,
+    emulator_deployment,
+    live_plan_job,
+    market_root_checks_job,
+    new_market_job,
+    sfn_endpoint,
+)
+
+__all__ = [
+    "_start_background_jobs",
+    "background",
+    "bad_wheels_job",
+    "bootstrap_plan_job",
+    "emulator_apply",
+    "emulator_deployment",
+    "live_plan_job",
+    "market_root_checks_job",
+    "new_market_job",
+    "sfn_endpoint",
+]

@@ -22,7 +22,7 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
-from .conftest import CI_DIR, GLUE_DIR, LIVE, MODULES, MOTO_ROOT, REPO, live_roots
+from .conftest import CI_DIR, GLUE_DIR, MODULES, REPO
 from .glue_deps import (
     GLUE_PREFIX_KEY,
     LOCK,
@@ -338,12 +338,13 @@ def test_module_passes_the_wheels_with_no_index() -> None:
     assert re.search(r'"--python-modules-installer-option"\s*=\s*"--no-index"', main)
 
 
-@pytest.mark.parametrize(
-    "root", [*live_roots(), MOTO_ROOT], ids=lambda p: str(p.relative_to(LIVE.parent))
-)
-def test_roots_wire_the_manifest_under_the_upload_prefix(root: Path) -> None:
-    main = (root / "main.tf").read_text()
-    block = main[main.index('module "feature_pipeline"') :]
-    block = block[: block.index("\n}\n")]
+def test_platform_wires_the_manifest_under_the_upload_prefix() -> None:
+    text = (MODULES / "platform" / "main.tf").read_text()
+    block = text[text.index("python_wheels = [") :]
+    block = block[: block.index("]\n")]
     assert "/feature-pipeline/glue/wheels.txt" in block
-    assert f'/{GLUE_PREFIX_KEY}${{key}}"' in block
+    assert 'glue_prefix = "glue/feature_pipeline/"' in text
+    assert GLUE_PREFIX_KEY == "glue/feature_pipeline/"
+    assert "${local.glue_prefix}${key}" in block
+    services = (MODULES / "platform" / "services.tf").read_text()
+    assert "python_wheels         = local.python_wheels" in services

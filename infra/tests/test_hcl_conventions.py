@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import hcl2
 import pytest
 
 from . import readme_tables
-from .conftest import INFRA, LIVE, MODULES, live_roots, module_dirs, tf_files
+from .conftest import INFRA, LIVE, MODULES, MOTO_ROOT, TEMPLATE, live_roots, module_dirs, tf_files
 
 REQUIRED_MODULE_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md")
 ROOT_FILES = (
@@ -22,8 +23,11 @@ ROOT_FILES = (
     "versions.tf",
     "terraform.tfvars",
 )
-# Files that must be identical in every market root: a market differs only by backend and values.
-SHARED_ROOT_FILES = ("providers.tf", "main.tf", "variables.tf", "versions.tf", "outputs.tf")
+PLATFORM = MODULES / "platform"
+# Root variables that configure the provider, not the platform.
+PROVIDER_VARIABLES = {"aws_region", "aws_endpoint_url", "aws_service_endpoints", "assume_role_arn"}
+# Platform inputs only the emulator root sets (infra/README.md, "Emulator override").
+EMULATOR_ONLY_INPUTS = {"emulator"}
 
 
 def _unquote(value: Any) -> Any:
@@ -206,12 +210,25 @@ class TestRoots:
         missing = [f for f in ROOT_FILES if not (root / f).is_file()]
         assert not missing
 
-    def test_main_calls_modules_only(self, root: Path) -> None:
+    def test_main_only_calls_the_platform_module(self, root: Path) -> None:
+        """A root is values and one call of modules/platform: nothing else to copy or keep in
+        step between markets."""
         parsed = parse(root / "main.tf")
         assert set(parsed) == {"module"}, f"main.tf declares {set(parsed) - {'module'}}"
-        for entry in parsed["module"]:
-            for name, body in entry.items():
-                assert body["source"].startswith("../../../modules/"), name
+        calls = blocks(root / "main.tf", "module")
+        assert list(calls) == ["platform"]
+        call = calls["platform"]
+        assert call["source"] == "../../../modules/platform"
+        passed = {k: v for k, v in call.items() if k != "source"}
+        declared = set(blocks(root / "variables.tf", "variable")) - PROVIDER_VARIABLES
+        assert passed == {name: f"${{var.{name}}}" for name in declared}, (
+            "main.tf must pass each platform variable of the root through under its own name"
+        )
+        inputs = set(blocks(PLATFORM / "variables.tf", "variable")) - EMULATOR_ONLY_INPUTS
+        assert declared == inputs, (
+            f"root and platform inputs differ: root only {declared - inputs}, "
+            f"platform only {inputs - declared}"
+        )
 
     def test_backend_is_locked_s3_state_per_market(self, root: Path) -> None:
         backend = parse(root / "backend.tf")["terraform"][0]["backend"][0]["s3"]
@@ -235,13 +252,15 @@ class TestRoots:
         assert "aws_endpoint_url" in providers
         assert "skip_credentials_validation" in providers
 
-    def test_shared_files_identical_across_markets(self, root: Path) -> None:
-        reference = live_roots()[0]
-        for name in SHARED_ROOT_FILES:
-            assert (root / name).read_text() == (reference / name).read_text(), (
-                f"{root.relative_to(LIVE)}/{name} differs from {reference.relative_to(LIVE)}: "
-                "a market/env may differ only in backend.tf and terraform.tfvars"
-            )
+    def test_no_file_beyond_the_root_layout(self, root: Path) -> None:
+        tracked = subprocess.run(
+            ["git", "ls-files", "."], cwd=root, capture_output=True, text=True, check=False
+        )
+        if tracked.returncode != 0:
+            pytest.skip("not a git checkout")
+        allowed = {*ROOT_FILES, "outputs.tf", ".terraform.lock.hcl"}
+        extra = {line for line in tracked.stdout.splitlines() if line} - allowed
+        assert not extra, f"unexpected files in a market root: {extra}"
 
 
 def test_prod_is_protected() -> None:
@@ -253,7 +272,7 @@ def test_prod_is_protected() -> None:
         assert store["multi_az"] is True
         assert store["deletion_protection"] is True
         assert store["backup_retention_days"] >= 14
-        assert values["require_manual_approval"] is True
+        assert values["delivery"]["require_manual_approval"] is True
         assert "force_destroy" not in values
 
 
@@ -296,9 +315,15 @@ def test_emulated_services_cover_every_service_used() -> None:
             )
             assert match, f"unknown service for {rtype}: extend this map"
             used.add(service_of_prefix[match])
-    providers = (live_roots()[0] / "providers.tf").read_text()
-    endpoints = set(re.findall(r"^\s+(\w+)\s+= var\.aws_endpoint_url", providers, re.M))
-    assert used <= endpoints, f"not redirected to the emulator: {used - endpoints}"
+    for root in [*live_roots(), MOTO_ROOT]:
+        providers = (root / "providers.tf").read_text()
+        endpoints = set(re.findall(r"^\s+(\w+)\s+= local\.endpoint\.(\w+)$", providers, re.M))
+        assert all(a == b for a, b in endpoints), endpoints
+        listed = set(re.findall(r'"(\w+)"', providers.split("]", 1)[0]))
+        assert used <= {a for a, _ in endpoints} <= listed, (
+            f"{root.relative_to(INFRA)}: not redirected to the emulator: "
+            f"{used - {a for a, _ in endpoints}}"
+        )
 
 
 def test_state_machine_template_is_json() -> None:
@@ -315,10 +340,17 @@ def test_readme_tables_up_to_date(module: Path) -> None:
     )
 
 
+def platform_calls() -> dict[str, dict[str, Any]]:
+    """Module calls of modules/platform, from all its files."""
+    calls: dict[str, dict[str, Any]] = {}
+    for tf in sorted(PLATFORM.glob("*.tf")):
+        calls.update(blocks(tf, "module"))
+    return calls
+
+
 def test_canary_rolls_back_on_the_monitoring_alarms() -> None:
-    for root in live_roots():
-        inference = blocks(root / "main.tf", "module")["inference"]
-        assert inference["rollback_alarm_names"] == "${module.monitoring.deployment_alarm_names}"
+    inference = platform_calls()["inference"]
+    assert inference["rollback_alarm_names"] == "${module.monitoring.deployment_alarm_names}"
     group = dict(
         (name, body)
         for rtype, name, body in resources(MODULES / "inference")
@@ -341,10 +373,53 @@ def test_monitoring_job_failures_reach_the_alarm_topic() -> None:
     assert invoke["maximum_retry_attempts"] == 0
     on_failure = invoke["destination_config"][0]["on_failure"][0]
     assert on_failure["destination"] == "${aws_sns_topic.this.arn}"
-    for root in live_roots():
-        modules = blocks(root / "main.tf", "module")
-        clients = modules["feature_store"]["client_security_group_ids"]
-        assert clients["monitoring"] == "${module.monitoring.runner_security_group_id}"
-        assert modules["monitoring"]["store_secret_arn"] == (
-            "${module.feature_store.master_user_secret_arn}"
+    modules = platform_calls()
+    clients = modules["feature_store"]["client_security_group_ids"]
+    assert clients["monitoring"] == "${module.monitoring.runner_security_group_id}"
+
+
+def test_platform_is_a_composition() -> None:
+    """modules/platform wires modules; it owns no resources or data sources of its own."""
+    for tf in PLATFORM.glob("*.tf"):
+        parsed = parse(tf)
+        assert not {"resource", "data", "provider"} & set(parsed), tf.name
+    assert len(platform_calls()) >= 12
+
+
+def test_each_service_connects_as_its_own_database_role() -> None:
+    """C3 in the wiring: every client gets its own role's rds-db:connect ARN and role name."""
+    modules = platform_calls()
+    for module, role in (
+        ("feature_pipeline", "feature_pipeline"),
+        ("inference", "inference"),
+        ("monitoring", "monitoring"),
+    ):
+        assert modules[module]["store_user"] == f"${{local.database_roles.{role}}}"
+        assert modules[module]["store_db_user_arn"] == (
+            f"${{module.feature_store.db_user_arns[local.database_roles.{role}]}}"
         )
+        assert "store_secret_arn" not in modules[module]
+    assert modules["cicd"]["mlflow_db_user_arn"] == (
+        "${module.feature_store.db_user_arns[local.database_roles.mlflow]}"
+    )
+
+
+def test_the_emulator_root_calls_the_platform_with_emulator_settings() -> None:
+    calls = blocks(MOTO_ROOT / "main.tf", "module")
+    assert list(calls) == ["platform"]
+    call = calls["platform"]
+    assert call["source"] == "../../modules/platform"
+    assert call["emulator"] == {
+        "omit_database_instance": True,
+        "omit_build_projects": True,
+        "short_recovery": True,
+    }
+    assert set(parse(MOTO_ROOT / "main.tf")) == {"module"}
+
+
+def test_market_roots_come_from_the_template() -> None:
+    """make new-market copies these files; the committed roots started from them."""
+    for name in ("main.tf", "variables.tf", "providers.tf", "versions.tf", "outputs.tf"):
+        assert (TEMPLATE / name).is_file()
+    for root in live_roots():
+        assert (root / "main.tf").read_text() == (TEMPLATE / "main.tf").read_text()

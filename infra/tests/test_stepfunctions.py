@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -215,15 +216,20 @@ def test_every_task_resource_is_permitted_and_terraform_managed() -> None:
             assert value in SAMPLE.values(), f"{name}: {value} is hard-coded"
 
 
-def test_moto_accepts_and_stores_the_definition(aws_reset: str) -> None:
-    sfn = boto3.client("stepfunctions", endpoint_url=aws_reset, region_name="us-east-1")
+def test_moto_accepts_and_stores_the_definition(moto_endpoint: str) -> None:
+    # No reset: the shared moto server also holds the emulator root applied in the background.
+    sfn = boto3.client("stepfunctions", endpoint_url=moto_endpoint, region_name="us-east-1")
     definition = json.dumps(render())
     arn = sfn.create_state_machine(
-        name="retraining-check",
+        name=f"retraining-check-{uuid.uuid4().hex[:8]}",
         definition=definition,
         roleArn="arn:aws:iam::123456789012:role/retraining",
     )["stateMachineArn"]
-    assert json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"]) == render()
+    try:
+        stored = json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"])
+    finally:
+        sfn.delete_state_machine(stateMachineArn=arn)
+    assert stored == render()
 
 
 def test_module_renders_the_same_template() -> None:

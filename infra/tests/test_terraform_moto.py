@@ -1,31 +1,23 @@
 """`terraform apply` then `destroy` against the moto server, checking what exists with boto3.
 
-Applies infra/tests/moto_root: the same modules as a market root minus feature_store and cicd
-(see the comment in moto_root/main.tf and infra/README.md for why).
+Applies infra/tests/moto_root: modules/platform as every market root calls it, minus what the
+emulator cannot apply quickly or at all (the RDS instance, the CodeBuild projects and the
+pipeline; see moto_root/main.tf and infra/README.md).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
-from . import sfn_shim
-from .conftest import LOCAL_BACKEND_OVERRIDE, Terraform
 from .glue_deps import GLUE_PREFIX_KEY, check_job_wheel_arguments, run_upload_script
+from .jobs import EMULATOR_REGION, EmulatorDeployment
 
-REGION = "us-east-1"
-# moto 5.2 creates these but has no Delete API for them (NotImplementedError): they are dropped
-# from the state before `terraform destroy` and die with the moto session instead.
-UNDELETABLE_IN_MOTO = (
-    "module.feature_pipeline.aws_glue_connection.this",
-    "module.inference.aws_codedeploy_deployment_group.this",
-    "module.inference.aws_codedeploy_app.this",
-)
+REGION = EMULATOR_REGION
 
 
 def client(service: str, endpoint: str) -> Any:
@@ -33,50 +25,10 @@ def client(service: str, endpoint: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def applied(
-    terraform: Terraform, workspace: Path, moto_endpoint: str
-) -> Iterator[tuple[dict[str, Any], str]]:
-    """Apply the emulator root once for this module; destroy it afterwards (and verify)."""
-    root = workspace / "infra/tests/moto_root"
-    (root / "zz_local_backend_override.tf").write_text(LOCAL_BACKEND_OVERRIDE)
-    with sfn_shim.running_shim(moto_endpoint) as sfn_endpoint:
-        variables = [
-            "-var",
-            f"aws_endpoint_url={moto_endpoint}",
-            "-var",
-            f"sfn_endpoint_url={sfn_endpoint}",
-        ]
-        terraform.run(root, "init", "-input=false", "-no-color")
-        terraform.run(
-            root,
-            "apply",
-            "-auto-approve",
-            "-input=false",
-            "-no-color",
-            "-parallelism=30",
-            *variables,
-            timeout=600,
-        )
-        outputs = {
-            k: v["value"]
-            for k, v in json.loads(terraform.run(root, "output", "-json").stdout).items()
-        }
-        yield outputs, moto_endpoint
-        terraform.run(root, "state", "rm", *UNDELETABLE_IN_MOTO)
-        terraform.run(
-            root,
-            "destroy",
-            "-auto-approve",
-            "-input=false",
-            "-no-color",
-            "-parallelism=30",
-            *variables,
-            timeout=600,
-        )
-        state = terraform.run(root, "state", "list", check=False).stdout.strip()
-        assert state == "", f"resources left in state after destroy:\n{state}"
-        remaining = {b["Name"] for b in client("s3", moto_endpoint).list_buckets()["Buckets"]}
-        assert not remaining & set(outputs["bucket_names"].values())
+def applied(emulator_deployment: EmulatorDeployment) -> tuple[dict[str, Any], str]:
+    """The emulator root, applied once per session by a background job (jobs.py), which also
+    destroys it at the end and checks that nothing is left."""
+    return emulator_deployment.outputs, emulator_deployment.endpoint
 
 
 def test_buckets_encrypted_versioned_private_logged(applied: tuple[dict[str, Any], str]) -> None:
@@ -115,8 +67,13 @@ def test_ecr_immutable_and_scanned(applied: tuple[dict[str, Any], str]) -> None:
     ecr = client("ecr", endpoint)
     names = list(outputs["ecr_repository_names"].values())
     repos = ecr.describe_repositories(repositoryNames=names)["repositories"]
-    assert set(outputs["ecr_repository_names"]) == {"inference", "training", "monitoring"}
-    assert len(repos) == 3
+    assert set(outputs["ecr_repository_names"]) == {
+        "inference",
+        "training",
+        "monitoring",
+        "db-bootstrap",
+    }
+    assert len(repos) == 4
     for repo in repos:
         assert repo["imageTagMutability"] == "IMMUTABLE"
         assert repo["imageScanningConfiguration"]["scanOnPush"] is True
@@ -186,17 +143,27 @@ def test_inference_function_alias_and_api(applied: tuple[dict[str, Any], str]) -
     assert function["PackageType"] == "Image"
     assert function["TracingConfig"]["Mode"] == "Active"
     assert len(function["VpcConfig"]["SubnetIds"]) == 2
-    assert function["Environment"]["Variables"]["FEATURE_STORE_URL"].endswith("sslmode=require")
+    database = outputs["database"]
+    env = function["Environment"]["Variables"]
+    assert env["FEATURE_STORE_URL"] == (
+        f"postgresql+psycopg2://inference@{database['proxy_endpoint']}:5432/features"
+    )
+    assert env["FEATURE_STORE_AUTH"] == "iam"
+    assert env["CUSTOMER_REF_KEY_SECRET_ARN"] == outputs["customer_ref_key_secret_arn"]
+    assert "FEATURE_STORE_SECRET_ARN" not in env
     alias = lam.get_alias(FunctionName=outputs["function_name"], Name="live")
     assert alias["FunctionVersion"] != "$LATEST"
     apigw = client("apigateway", endpoint)
     methods = apigw.get_resources(restApiId=outputs["rest_api_id"], embed=["methods"])["items"]
     proxy = next(r for r in methods if r["path"] == "/{proxy+}")
     assert proxy["resourceMethods"]["ANY"]["apiKeyRequired"] is True
-    plans = apigw.get_usage_plans()["items"]
-    assert plans
-    assert plans[0]["throttle"]["rateLimit"] > 0
-    assert plans[0]["quota"]["period"] == "MONTH"
+    # One usage plan per consumer, with that consumer's limits (moto_root: the default consumer).
+    plans = {p["name"]: p for p in apigw.get_usage_plans()["items"]}
+    plan = plans[f"{outputs['function_name']}-loan-origination"]
+    assert plan["throttle"] == {"rateLimit": 50.0, "burstLimit": 100}
+    assert plan["quota"]["period"] == "MONTH"
+    assert plan["quota"]["limit"] == 5000000
+    assert set(outputs["api_key_ids"]) == {"loan-origination"}
 
 
 def test_canary_deployment_group(applied: tuple[dict[str, Any], str]) -> None:
@@ -359,12 +326,85 @@ def test_monitoring_job_function_and_schedule(applied: tuple[dict[str, Any], str
         "logs_window": "previous_day",
         "metadata": f"s3://{buckets['artifacts']}/models/champion/bundle/metadata.json",
         "report_prefix": f"s3://{buckets['artifacts']}/monitoring/reports/",
-        "online_store_url": "postgresql+psycopg2://features.emulated.internal:5432/features"
-        "?sslmode=require",
-        "store_secret_arn": outputs["store_secret_arn"],
     }
+    # The store connection is the function's: its own role on the proxy, IAM auth, no secret.
+    env = config["Environment"]["Variables"]
+    assert env["MONITOR_ONLINE_STORE_URL"] == (
+        f"postgresql+psycopg2://monitoring@{outputs['database']['proxy_endpoint']}:5432/features"
+    )
+    assert env["MONITOR_STORE_AUTH"] == "iam"
+    assert env["CUSTOMER_REF_KEY_SECRET_ARN"] == outputs["customer_ref_key_secret_arn"]
     policy = json.loads(lam.get_policy(FunctionName=name)["Policy"])
     (grant,) = policy["Statement"]
     assert grant["Principal"]["Service"] == "events.amazonaws.com"
     assert grant["Action"] == "lambda:InvokeFunction"
     assert grant["Condition"]["ArnLike"]["AWS:SourceArn"] == rule["Arn"]
+
+
+def test_proxy_authenticates_each_service_role_with_iam_and_its_own_secret(
+    applied: tuple[dict[str, Any], str],
+) -> None:
+    outputs, endpoint = applied
+    database = outputs["database"]
+    (proxy,) = client("rds", endpoint).describe_db_proxies(
+        DBProxyName=f"{outputs['name_prefix']}-features"
+    )["DBProxies"]
+    assert proxy["RequireTLS"] is True
+    assert proxy["Endpoint"] == database["proxy_endpoint"]
+    assert proxy["DBProxyArn"].endswith(f":{database['proxy_resource_id']}")
+    secrets = database["service_secret_arns"]
+    assert set(secrets) == {"feature_pipeline", "inference", "monitoring", "mlflow"}
+    assert sorted(a["SecretArn"] for a in proxy["Auth"]) == sorted(secrets.values())
+    assert {(a["AuthScheme"], a["IAMAuth"]) for a in proxy["Auth"]} == {("SECRETS", "REQUIRED")}
+    assert database["master_secret_arn"] not in {a["SecretArn"] for a in proxy["Auth"]}
+    for role, arn in database["db_user_arns"].items():
+        assert arn == (
+            f"arn:aws:rds-db:{REGION}:123456789012:dbuser:{database['proxy_resource_id']}/{role}"
+        )
+
+
+def test_service_secrets_are_created_empty_and_the_pseudonym_key_is_generated(
+    applied: tuple[dict[str, Any], str],
+) -> None:
+    """db-bootstrap fills the service secrets; Terraform only creates them (no value, no
+    password in the state). The customer_ref key is generated by Secrets Manager, write-only."""
+    outputs, endpoint = applied
+    secretsmanager = client("secretsmanager", endpoint)
+    for arn in outputs["database"]["service_secret_arns"].values():
+        assert (
+            "VersionIdsToStages" not in secretsmanager.describe_secret(SecretId=arn)
+            or not (secretsmanager.describe_secret(SecretId=arn)["VersionIdsToStages"])
+        )
+        with pytest.raises(secretsmanager.exceptions.ResourceNotFoundException):
+            secretsmanager.get_secret_value(SecretId=arn)
+    key = secretsmanager.get_secret_value(SecretId=outputs["customer_ref_key_secret_arn"])
+    assert len(key["SecretString"]) >= 32
+    assert key["SecretString"].isalnum()
+    state = json.dumps(outputs)
+    assert key["SecretString"] not in state
+
+
+def test_every_component_role_exists(applied: tuple[dict[str, Any], str]) -> None:
+    """component_roles names a role per component, each of which the tests can assume."""
+    outputs, endpoint = applied
+    roles = outputs["component_roles"]
+    assert {
+        "feature-pipeline",
+        "inference",
+        "monitoring",
+        "training",
+        "db-bootstrap",
+        "state-machine",
+        "ci-test",
+        "ci-image",
+        "ci-glue",
+        "ci-infra",
+        "ci-deploy",
+        "release-pipeline",
+        "codedeploy",
+    } == set(roles)
+    iam = client("iam", endpoint)
+    for component, role in roles.items():
+        found = iam.get_role(RoleName=role["name"])["Role"]
+        assert found["Arn"] == role["arn"], component
+        assert iam.list_role_policies(RoleName=role["name"])["PolicyNames"], component

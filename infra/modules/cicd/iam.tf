@@ -112,6 +112,16 @@ data "aws_iam_policy_document" "codebuild" {
     }
   }
 
+  # ci/scripts/run-db-bootstrap.sh: start db-bootstrap after the apply and wait for it.
+  dynamic "statement" {
+    for_each = each.key == "infra" ? [1] : []
+    content {
+      sid       = "RunDbBootstrap"
+      actions   = ["codebuild:StartBuild", "codebuild:BatchGetBuilds"]
+      resources = ["${local.project_arn_prefix}/${var.db_bootstrap_project_name}"]
+    }
+  }
+
   dynamic "statement" {
     for_each = each.key == "deploy" ? [1] : []
     content {
@@ -177,7 +187,7 @@ data "aws_iam_policy_document" "pipeline" {
   statement {
     sid       = "RunBuilds"
     actions   = ["codebuild:StartBuild", "codebuild:BatchGetBuilds", "codebuild:StopBuild"]
-    resources = [for p in aws_codebuild_project.this : p.arn]
+    resources = [for key in keys(local.projects) : "${local.project_arn_prefix}/${var.name_prefix}-${key}"]
   }
 
   statement {
@@ -230,7 +240,7 @@ data "aws_iam_policy_document" "training" {
   statement {
     sid       = "ReadFeatures"
     actions   = ["s3:GetObject", "s3:ListBucket"]
-    resources = ["arn:${local.partition}:s3:::${var.features_bucket_name}", "arn:${local.partition}:s3:::${var.features_bucket_name}/features/*"]
+    resources = ["arn:${local.partition}:s3:::${var.features_bucket_name}", "arn:${local.partition}:s3:::${var.features_bucket_name}/${var.features_prefix}*"]
   }
 
   statement {
@@ -239,16 +249,18 @@ data "aws_iam_policy_document" "training" {
     resources = ["arn:${local.partition}:s3:::${var.raw_bucket_name}/${var.raw_object_key}"]
   }
 
+  # models/: MLflow artifacts and the champion bundle the image build fetches; bundles/: the
+  # versioned serving bundles and their pointers (docs/contracts/serving-bundle.md).
   statement {
     sid       = "WriteModels"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:ListBucket"]
-    resources = ["arn:${local.partition}:s3:::${var.artifacts_bucket_name}", "arn:${local.partition}:s3:::${var.artifacts_bucket_name}/models/*"]
+    resources = ["arn:${local.partition}:s3:::${var.artifacts_bucket_name}", "arn:${local.partition}:s3:::${var.artifacts_bucket_name}/models/*", "arn:${local.partition}:s3:::${var.artifacts_bucket_name}/bundles/*"]
   }
 
   statement {
-    sid       = "ReadBackendStoreCredentials"
-    actions   = ["secretsmanager:GetSecretValue"]
-    resources = [var.store_secret_arn]
+    sid       = "ConnectToRegistryAsMlflow"
+    actions   = ["rds-db:connect"]
+    resources = [var.mlflow_db_user_arn]
   }
 
   statement {

@@ -13,6 +13,9 @@ locals {
   log_group  = "/aws/codebuild/${var.name_prefix}-ci"
 
   training_project_name = "${var.name_prefix}-training"
+  pipeline_name         = "${var.name_prefix}-release"
+  pipeline_arn          = "arn:${local.partition}:codepipeline:${local.region}:${local.account_id}:${local.pipeline_name}"
+  project_arn_prefix    = "arn:${local.partition}:codebuild:${local.region}:${local.account_id}:project"
 
   # kind decides the IAM role; privileged only where Docker runs.
   projects = merge(
@@ -61,7 +64,11 @@ locals {
         buildspec   = "ci/buildspecs/infra-apply.yml"
         kind        = "infra"
         privileged  = false
-        env         = { TF_ROOT = local.root_dir, TF_DEPLOY_ROLE_ARN = var.terraform_deploy_role_arn }
+        env = {
+          TF_ROOT              = local.root_dir
+          TF_DEPLOY_ROLE_ARN   = var.terraform_deploy_role_arn
+          DB_BOOTSTRAP_PROJECT = var.db_bootstrap_project_name
+        }
       }
       "deploy-inference" = {
         description = "Publish the new inference image as a version and shift the live alias with a CodeDeploy canary"
@@ -87,7 +94,7 @@ locals {
 }
 
 resource "aws_codebuild_project" "this" {
-  for_each = local.projects
+  for_each = var.create_projects ? local.projects : {}
 
   #checkov:skip=CKV_AWS_316:Only the image-* projects are privileged (Docker-in-Docker needs it to build images); all other projects set privileged_mode = false.
   name           = "${var.name_prefix}-${each.key}"

@@ -1,5 +1,7 @@
 resource "aws_codepipeline" "this" {
-  name          = "${var.name_prefix}-release"
+  count = var.create_projects ? 1 : 0
+
+  name          = local.pipeline_name
   role_arn      = aws_iam_role.pipeline.arn
   pipeline_type = "V2"
 
@@ -67,7 +69,7 @@ resource "aws_codepipeline" "this" {
         provider        = "CodeBuild"
         version         = "1"
         input_artifacts = ["source"]
-        namespace       = "Image${title(action.key)}"
+        namespace       = "Image${replace(title(action.key), "-", "")}"
         run_order       = 1
 
         configuration = {
@@ -141,9 +143,14 @@ resource "aws_codepipeline" "this" {
       input_artifacts = ["source", "plan"]
       run_order       = 1
 
+      # After the apply, the infra-apply build runs db-bootstrap with the image this execution
+      # built (ci/scripts/run-db-bootstrap.sh), so roles and grants match before traffic moves.
       configuration = {
         ProjectName   = aws_codebuild_project.this["infra-apply"].name
         PrimarySource = "source"
+        EnvironmentVariables = jsonencode([
+          { name = "DB_BOOTSTRAP_IMAGE_URI", value = "#{ImageDbBootstrap.IMAGE_URI}", type = "PLAINTEXT" },
+        ])
       }
     }
 

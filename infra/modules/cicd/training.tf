@@ -1,6 +1,8 @@
 # The training and register steps run in the training image (model-training installed) as a
 # CodeBuild build: no source checkout, the buildspec comes from ci/buildspecs/train.yml.
 resource "aws_codebuild_project" "training" {
+  count = var.create_projects ? 1 : 0
+
   name           = local.training_project_name
   description    = "Train, evaluate and gate a candidate; register it as champion when asked"
   service_role   = aws_iam_role.training.arn
@@ -25,7 +27,7 @@ resource "aws_codebuild_project" "training" {
 
     environment_variable {
       name  = "FEATURES_URI"
-      value = "s3://${var.features_bucket_name}/features/"
+      value = "s3://${var.features_bucket_name}/${var.features_prefix}"
     }
 
     environment_variable {
@@ -34,27 +36,20 @@ resource "aws_codebuild_project" "training" {
     }
 
     environment_variable {
-      name  = "STORE_SECRET_ARN"
-      value = var.store_secret_arn
-    }
-
-    environment_variable {
       name  = "RAW_URI"
       value = "s3://${var.raw_bucket_name}/${var.raw_object_key}"
     }
 
-    # No password in the URL (it would show in the project config); train.yml adds it from
-    # MLFLOW_DB_PASSWORD before calling model-training.
+    # MLflow's backend store: the mlflow role on the proxy, no password; with
+    # MODEL_TRAINING_DB_AUTH=iam model-training mints an IAM token per connection.
     environment_variable {
-      name  = "MODEL_TRAINING_TRACKING_URI"
+      name  = "MLFLOW_TRACKING_URI"
       value = var.mlflow_tracking_uri
     }
 
-    # Resolved by CodeBuild from Secrets Manager at build start (RDS rotates the secret).
     environment_variable {
-      name  = "MLFLOW_DB_PASSWORD"
-      type  = "SECRETS_MANAGER"
-      value = "${var.store_secret_arn}:password"
+      name  = "MODEL_TRAINING_DB_AUTH"
+      value = "iam"
     }
 
     dynamic "environment_variable" {
@@ -82,6 +77,10 @@ resource "aws_codebuild_project" "training" {
   tags = var.tags
 }
 
+locals {
+  training_project_arn = "${local.project_arn_prefix}/${local.training_project_name}"
+}
+
 resource "aws_cloudwatch_log_group" "training" {
   name              = "/aws/codebuild/${local.training_project_name}"
   retention_in_days = var.log_retention_days
@@ -100,7 +99,7 @@ resource "aws_security_group" "training" {
 
 resource "aws_vpc_security_group_egress_rule" "training_postgres" {
   security_group_id = aws_security_group.training.id
-  description       = "PostgreSQL (MLflow backend store) inside the VPC"
+  description       = "PostgreSQL (MLflow backend store) to the RDS Proxy inside the VPC"
   cidr_ipv4         = var.vpc_cidr
   ip_protocol       = "tcp"
   from_port         = 5432

@@ -218,9 +218,19 @@ variable "training_timeout_minutes" {
 }
 
 variable "training_environment" {
-  description = "Plain environment variables for the training build (e.g. MLflow tracking URI without credentials)."
+  description = "The market's training settings as environment variables of the training build (gate thresholds, search budget; names in model-training/README.md)."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.training_environment) : can(regex("^[A-Z][A-Z0-9_]*$", k))])
+    error_message = "training_environment keys must be environment variable names (upper case, digits, underscores)."
+  }
+
+  validation {
+    condition     = length(setintersection(keys(var.training_environment), ["FEATURES_URI", "ARTIFACTS_URI", "RAW_URI", "MLFLOW_TRACKING_URI", "MODEL_TRAINING_DB_AUTH", "TRAINING_STAGE", "MODEL_VERSION", "GATE_PASSED"])) == 0
+    error_message = "training_environment must not set the variables the platform wires (FEATURES_URI, ARTIFACTS_URI, RAW_URI, MLFLOW_TRACKING_URI, MODEL_TRAINING_DB_AUTH) or those the retraining flow passes (TRAINING_STAGE, MODEL_VERSION, GATE_PASSED)."
+  }
 }
 
 variable "features_bucket_name" {
@@ -228,19 +238,41 @@ variable "features_bucket_name" {
   type        = string
 }
 
-variable "store_secret_arn" {
-  description = "Secret with the PostgreSQL credentials (MLflow backend store)."
+variable "features_prefix" {
+  description = "Prefix of the feature pipeline's output root in that bucket (run=<id>/ prefixes and _LATEST)."
   type        = string
+  default     = "features/"
 }
 
 variable "mlflow_tracking_uri" {
-  description = "MLflow backend store URL WITHOUT password, e.g. postgresql+psycopg2://<user>@<host>:5432/mlflow?sslmode=require; train.yml adds the password from store_secret_arn."
+  description = "MLflow backend store URL: postgresql+psycopg2://mlflow@<proxy endpoint>:<port>/mlflow, the role and no password (IAM authentication)."
   type        = string
 
   validation {
     condition     = can(regex("^postgresql(\\+psycopg2)?://[^:@/]+@[^@/]+/[A-Za-z0-9_]+(\\?.*)?$", var.mlflow_tracking_uri))
-    error_message = "mlflow_tracking_uri must be postgresql[+psycopg2]://<user>@<host>[:port]/<database>[?params] with no password."
+    error_message = "mlflow_tracking_uri must be postgresql[+psycopg2]://<role>@<host>[:port]/<database>[?params] with no password."
   }
+}
+
+variable "mlflow_db_user_arn" {
+  description = "rds-db:connect resource of the mlflow role on the proxy (arn:...:dbuser:<proxy resource id>/mlflow)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:rds-db:[a-z0-9-]+:[0-9]{12}:dbuser:[^/]+/[a-z_][a-z0-9_]*$", var.mlflow_db_user_arn))
+    error_message = "mlflow_db_user_arn must be arn:<partition>:rds-db:<region>:<account>:dbuser:<proxy resource id>/<role>."
+  }
+}
+
+variable "db_bootstrap_project_name" {
+  description = "CodeBuild project running db-bootstrap; the infra-apply build starts it after terraform apply."
+  type        = string
+}
+
+variable "create_projects" {
+  description = "Create the CodeBuild projects and the pipeline. false only against an AWS emulator that rejects them (moto: projects without a source location); the roles are created either way."
+  type        = bool
+  default     = true
 }
 
 variable "raw_bucket_name" {

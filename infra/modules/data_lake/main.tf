@@ -11,11 +11,19 @@ module "bucket" {
   purpose                            = each.key
   tags                               = var.tags
   kms_key_arn                        = var.kms_key_arn
-  access_log_bucket                  = aws_s3_bucket.logs.id
+  access_log_bucket                  = module.logs.bucket_name
   transition_to_ia_days              = each.value.transition_to_ia_days
   noncurrent_version_expiration_days = each.value.noncurrent_version_expiration_days
   expiration_prefixes                = each.value.expiration_prefixes
   force_destroy                      = var.force_destroy
+}
 
-  depends_on = [aws_s3_bucket_policy.logs]
+# Target of the data buckets' S3 server access logs.
+module "logs" {
+  source = "../access_log_bucket"
+
+  bucket_name    = "${var.name_prefix}-logs-${data.aws_caller_identity.current.account_id}"
+  tags           = var.tags
+  retention_days = var.access_log_retention_days
+  force_destroy  = var.force_destroy
 }

@@ -10,5 +10,5 @@ output "bucket_arns" {
 
 output "logs_bucket_name" {
   description = "Name of the bucket receiving S3 server access logs."
-  value       = aws_s3_bucket.logs.id
+  value       = module.logs.bucket_name
 }

@@ -39,9 +39,11 @@ data "aws_iam_policy_document" "this" {
     resources = ["${local.arn_prefix}:s3:::${var.raw_bucket_name}/${var.raw_object_key}"]
   }
 
+  # Everything a run writes, reads back and retires lives under the features prefix
+  # (run=<id>/..., _LATEST, deletes of old runs): nothing outside it, no sibling staging prefix.
   statement {
     sid       = "WriteFeatures"
-    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
     resources = ["${local.arn_prefix}:s3:::${var.features_bucket_name}/${var.features_prefix}*"]
   }
 
@@ -62,9 +64,9 @@ data "aws_iam_policy_document" "this" {
   }
 
   statement {
-    sid       = "ReadStoreCredentials"
-    actions   = ["secretsmanager:GetSecretValue"]
-    resources = [var.store_secret_arn]
+    sid       = "ConnectToStoreAsFeaturePipeline"
+    actions   = ["rds-db:connect"]
+    resources = [var.store_db_user_arn]
   }
 
   statement {

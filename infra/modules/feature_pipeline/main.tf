@@ -1,6 +1,6 @@
-# The feature pipeline as a Glue Spark job: reads raw loans from the data lake, writes the
-# training set + quarantine + run report + _SUCCESS to the features bucket (contract 2) and
-# upserts the online store (contract 3).
+# The feature pipeline as a Glue Spark job: reads raw loans from the data lake, writes one run
+# under <features prefix>run=<id>/ (training set, online rows, quarantine, run report, _SUCCESS),
+# publishes the online store through the RDS Proxy, then moves <features prefix>_LATEST.
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
 data "aws_partition" "current" {}
@@ -26,12 +26,16 @@ locals {
       "--additional-python-modules"       = join(",", var.python_wheels)
       "--python-modules-installer-option" = "--no-index"
       # Job inputs/outputs: feature-pipeline/glue/job.py maps these onto the pipeline's run().
-      # The store URL carries no credentials; they come from the secret.
-      "--input"            = "s3://${var.raw_bucket_name}/${var.raw_object_key}"
-      "--output"           = "s3://${var.features_bucket_name}/${var.features_prefix}"
-      "--online_store"     = "postgresql+psycopg2://${var.store_host}:5432/${var.store_database}?sslmode=require"
-      "--store_secret_arn" = var.store_secret_arn
+      # The store URL names the pipeline's own database role and no password: with
+      # --store_auth iam the job mints an IAM token per connection (docs/database-access.md).
+      "--input"        = "s3://${var.raw_bucket_name}/${var.raw_object_key}"
+      "--output"       = "s3://${var.features_bucket_name}/${var.features_prefix}"
+      "--online_store" = "postgresql+psycopg2://${var.store_user}@${var.store_proxy_endpoint}:${var.store_port}/${var.store_database}"
+      "--store_auth"   = "iam"
     },
+    var.retain_runs == null ? {} : { "--retain_runs" = tostring(var.retain_runs) },
+    # The market's quality windows and thresholds (feature_pipeline.config.QualitySettings fields).
+    { for key, value in var.quality_settings : "--${key}" => value },
     var.job_arguments,
   )
 }

@@ -45,7 +45,7 @@ resource "aws_vpc_security_group_egress_rule" "self" {
 
 resource "aws_vpc_security_group_egress_rule" "postgres" {
   security_group_id = aws_security_group.this.id
-  description       = "PostgreSQL to the feature store inside the VPC"
+  description       = "PostgreSQL to the feature store RDS Proxy inside the VPC"
   cidr_ipv4         = var.vpc_cidr
   ip_protocol       = "tcp"
   from_port         = 5432
@@ -54,7 +54,7 @@ resource "aws_vpc_security_group_egress_rule" "postgres" {
 
 resource "aws_vpc_security_group_egress_rule" "endpoints" {
   security_group_id = aws_security_group.this.id
-  description       = "HTTPS to interface VPC endpoints (Secrets Manager, Logs)"
+  description       = "HTTPS to interface VPC endpoints (CloudWatch Logs and metrics)"
   cidr_ipv4         = var.vpc_cidr
   ip_protocol       = "tcp"
   from_port         = 443

@@ -13,6 +13,11 @@ output "role_arn" {
   value       = aws_iam_role.this.arn
 }
 
+output "role_name" {
+  description = "Name of the role the job runs as."
+  value       = aws_iam_role.this.name
+}
+
 output "security_group_id" {
   description = "Security group of the Glue workers (a feature store client)."
   value       = aws_security_group.this.id
@@ -24,7 +29,7 @@ output "script_location" {
 }
 
 output "output_uri" {
-  description = "S3 URI of the pipeline output directory (contract 2)."
+  description = "S3 URI of the pipeline output root: run=<id>/ prefixes and the _LATEST pointer (docs/contracts)."
   value       = "s3://${var.features_bucket_name}/${var.features_prefix}"
 }
 

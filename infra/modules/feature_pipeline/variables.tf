@@ -145,9 +145,14 @@ variable "features_bucket_name" {
 }
 
 variable "features_prefix" {
-  description = "Prefix of the pipeline output in the features bucket."
+  description = "Prefix of the pipeline output in the features bucket; the job role may write only under it."
   type        = string
   default     = "features/"
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9._=-]*/$", var.features_prefix))
+    error_message = "features_prefix must be one path segment ending in / (e.g. features/), so that the role's grant cannot match a sibling prefix."
+  }
 }
 
 variable "job_arguments" {
@@ -162,7 +167,7 @@ variable "job_arguments" {
 }
 
 variable "kms_key_arn" {
-  description = "Platform KMS key (data lake objects, job logs, bookmarks, store secret)."
+  description = "Platform KMS key (data lake objects, job logs, bookmarks)."
   type        = string
 
   validation {
@@ -196,19 +201,63 @@ variable "s3_prefix_list_id" {
   type        = string
 }
 
-variable "store_secret_arn" {
-  description = "Secrets Manager secret with the feature store credentials."
+variable "store_proxy_endpoint" {
+  description = "RDS Proxy endpoint of the feature store (the job connects through it with IAM authentication)."
   type        = string
 }
 
-variable "store_host" {
-  description = "Feature store database host."
-  type        = string
+variable "store_port" {
+  description = "Port of the RDS Proxy."
+  type        = number
+  default     = 5432
 }
 
 variable "store_database" {
   description = "Feature store database name."
   type        = string
+}
+
+variable "store_user" {
+  description = "PostgreSQL role the job logs in as (owner of the store table)."
+  type        = string
+  default     = "feature_pipeline"
+}
+
+variable "store_db_user_arn" {
+  description = "rds-db:connect resource of store_user on the proxy (arn:...:dbuser:<proxy resource id>/<role>)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:rds-db:[a-z0-9-]+:[0-9]{12}:dbuser:[^/]+/[a-z_][a-z0-9_]*$", var.store_db_user_arn))
+    error_message = "store_db_user_arn must be arn:<partition>:rds-db:<region>:<account>:dbuser:<proxy resource id>/<role>."
+  }
+}
+
+variable "quality_settings" {
+  description = "The market's quality windows and thresholds: QualitySettings field name => value (feature-pipeline/src/feature_pipeline/config.py), passed as --<field> <value> job arguments."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.quality_settings) : can(regex("^[a-z][a-z0-9_]*$", k))])
+    error_message = "quality_settings keys must be QualitySettings field names (lowercase, underscores), without leading --."
+  }
+
+  validation {
+    condition     = length(setintersection(keys(var.quality_settings), ["input", "output", "online_store", "store_auth", "as_of", "run_id", "allow_shrink", "retain_runs"])) == 0
+    error_message = "quality_settings must not set the job's run options (input, output, online_store, store_auth, as_of, run_id, allow_shrink, retain_runs)."
+  }
+}
+
+variable "retain_runs" {
+  description = "How many committed runs the job keeps under the features prefix (--retain_runs); null = the job's default."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.retain_runs == null || try(var.retain_runs >= 1 && floor(var.retain_runs) == var.retain_runs, false)
+    error_message = "retain_runs must be null or a whole number >= 1."
+  }
 }
 
 variable "log_retention_days" {

@@ -15,29 +15,28 @@ resource "aws_iam_role" "proxy" {
   tags = var.tags
 }
 
+# The proxy logs in to PostgreSQL with the service roles' passwords; it never sees the master's.
 data "aws_iam_policy_document" "proxy" {
   statement {
-    sid       = "ReadManagedMasterSecret"
+    sid       = "ReadServiceRoleSecrets"
     actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
-    resources = [aws_db_instance.this.master_user_secret[0].secret_arn]
+    resources = [for s in aws_secretsmanager_secret.service : s.arn]
   }
 
   statement {
-    sid       = "DecryptManagedMasterSecret"
+    sid       = "DecryptServiceRoleSecrets"
     actions   = ["kms:Decrypt"]
     resources = [var.kms_key_arn]
     condition {
       test     = "StringEquals"
       variable = "kms:ViaService"
-      values   = ["secretsmanager.${data.aws_region.current.name}.amazonaws.com"]
+      values   = ["secretsmanager.${local.region}.amazonaws.com"]
     }
   }
 }
 
-data "aws_region" "current" {}
-
 resource "aws_iam_role_policy" "proxy" {
-  name   = "read-master-secret"
+  name   = "read-service-role-secrets"
   role   = aws_iam_role.proxy.id
   policy = data.aws_iam_policy_document.proxy.json
 }
@@ -65,13 +64,13 @@ data "aws_iam_policy_document" "monitoring" {
   statement {
     sid       = "CreateRdsMetricLogGroups"
     actions   = ["logs:CreateLogGroup", "logs:PutRetentionPolicy"]
-    resources = ["arn:${data.aws_partition.current.partition}:logs:*:${data.aws_caller_identity.current.account_id}:log-group:RDS*"]
+    resources = ["arn:${local.partition}:logs:*:${local.account_id}:log-group:RDS*"]
   }
 
   statement {
     sid       = "WriteRdsOsMetrics"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams", "logs:GetLogEvents"]
-    resources = ["arn:${data.aws_partition.current.partition}:logs:*:${data.aws_caller_identity.current.account_id}:log-group:RDS*:log-stream:*"]
+    resources = ["arn:${local.partition}:logs:*:${local.account_id}:log-group:RDS*:log-stream:*"]
   }
 }
 
@@ -80,6 +79,3 @@ resource "aws_iam_role_policy" "monitoring" {
   role   = aws_iam_role.monitoring.id
   policy = data.aws_iam_policy_document.monitoring.json
 }
-
-data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}

@@ -1,7 +1,18 @@
-# Online feature store: PostgreSQL holding the `customer_features` table (contract 3), reached by
-# the inference Lambda through RDS Proxy (pooled, IAM-authenticated) and by the Glue job directly.
+# Online feature store: PostgreSQL holding the `customer_features` table (docs/contracts) and the
+# MLflow backend database, reached by every service through the RDS Proxy with IAM
+# authentication (one database role per service). Only db-bootstrap reaches the instance directly,
+# as the master user, to create those roles.
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+data "aws_partition" "current" {}
+
 locals {
   identifier = "${var.name_prefix}-features"
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.name
+  account_id = data.aws_caller_identity.current.account_id
+
+  master_user_secret_arn = var.create_instance ? aws_db_instance.this[0].master_user_secret[0].secret_arn : aws_secretsmanager_secret.master_standin[0].arn
 }
 
 resource "aws_db_subnet_group" "this" {
@@ -12,6 +23,8 @@ resource "aws_db_subnet_group" "this" {
 }
 
 resource "aws_db_parameter_group" "this" {
+  count = var.create_instance ? 1 : 0
+
   name   = local.identifier
   family = var.parameter_group_family
 
@@ -36,6 +49,8 @@ resource "aws_db_parameter_group" "this" {
 }
 
 resource "aws_db_instance" "this" {
+  count = var.create_instance ? 1 : 0
+
   identifier     = local.identifier
   engine         = "postgres"
   engine_version = var.engine_version
@@ -54,9 +69,9 @@ resource "aws_db_instance" "this" {
 
   db_subnet_group_name   = aws_db_subnet_group.this.name
   vpc_security_group_ids = [aws_security_group.this.id]
-  parameter_group_name   = aws_db_parameter_group.this.name
+  parameter_group_name   = aws_db_parameter_group.this[0].name
   publicly_accessible    = false
-  port                   = 5432
+  port                   = var.port
 
   multi_az                  = var.multi_az
   backup_retention_period   = var.backup_retention_days
@@ -65,6 +80,7 @@ resource "aws_db_instance" "this" {
   skip_final_snapshot       = !var.deletion_protection
   final_snapshot_identifier = var.deletion_protection ? "${local.identifier}-final" : null
 
+  # Lets db-bootstrap GRANT rds_iam; clients still reach the database only through the proxy.
   iam_database_authentication_enabled = true
   auto_minor_version_upgrade          = true
   ca_cert_identifier                  = "rds-ca-rsa2048-g1"
@@ -83,11 +99,25 @@ resource "aws_db_instance" "this" {
 
 # Created ahead of the instance so retention and encryption apply from the first log line.
 resource "aws_cloudwatch_log_group" "this" {
-  for_each = toset(["postgresql", "upgrade"])
+  for_each = var.create_instance ? toset(["postgresql", "upgrade"]) : toset([])
 
   name              = "/aws/rds/instance/${local.identifier}/${each.key}"
   retention_in_days = var.log_retention_days
   kms_key_id        = var.kms_key_arn
+
+  tags = var.tags
+}
+
+# Emulator only (create_instance = false): stands in for the RDS-managed master secret so that
+# db-bootstrap's role and permissions exist exactly as in AWS.
+resource "aws_secretsmanager_secret" "master_standin" {
+  #checkov:skip=CKV2_AWS_57:Emulator-only stand-in (create_instance = false); in AWS the master secret is managed and rotated by RDS.
+  count = var.create_instance ? 0 : 1
+
+  name                    = "${var.name_prefix}/feature-store/master-standin"
+  description             = "Emulator stand-in for the RDS-managed master user secret"
+  kms_key_id              = var.kms_key_arn
+  recovery_window_in_days = 0
 
   tags = var.tags
 }

@@ -1,40 +1,45 @@
 output "db_instance_identifier" {
   description = "RDS instance identifier."
-  value       = aws_db_instance.this.identifier
+  value       = local.identifier
 }
 
 output "db_instance_arn" {
-  description = "RDS instance ARN."
-  value       = aws_db_instance.this.arn
+  description = "RDS instance ARN (null when create_instance = false)."
+  value       = one(aws_db_instance.this[*].arn)
 }
 
 output "db_instance_address" {
-  description = "Hostname of the instance (batch writers connect here)."
-  value       = aws_db_instance.this.address
+  description = "Hostname of the instance: only db-bootstrap connects here (null when create_instance = false)."
+  value       = one(aws_db_instance.this[*].address)
 }
 
-output "db_instance_resource_id" {
-  description = "DbiResourceId, used in rds-db:connect IAM policies."
-  value       = aws_db_instance.this.resource_id
+output "port" {
+  description = "PostgreSQL port of the instance and the proxy."
+  value       = var.port
 }
 
 output "database_name" {
   description = "Database holding the customer_features table."
-  value       = aws_db_instance.this.db_name
+  value       = var.database_name
 }
 
 output "master_username" {
-  description = "Master user name."
-  value       = aws_db_instance.this.username
+  description = "Master user name (used only by db-bootstrap)."
+  value       = var.master_username
 }
 
 output "master_user_secret_arn" {
-  description = "Secrets Manager secret (managed and rotated by RDS) holding the master credentials."
-  value       = aws_db_instance.this.master_user_secret[0].secret_arn
+  description = "Secrets Manager secret holding the master credentials (managed and rotated by RDS; the emulator stand-in when create_instance = false). Only db-bootstrap may read it."
+  value       = local.master_user_secret_arn
+}
+
+output "service_secret_arns" {
+  description = "Secret of each service role (role => ARN): created empty, written by db-bootstrap, read by the proxy."
+  value       = { for role, s in aws_secretsmanager_secret.service : role => s.arn }
 }
 
 output "proxy_endpoint" {
-  description = "RDS Proxy endpoint the inference Lambda connects to (IAM auth + TLS)."
+  description = "RDS Proxy endpoint every service connects to (IAM auth + TLS)."
   value       = aws_db_proxy.this.endpoint
 }
 
@@ -44,8 +49,13 @@ output "proxy_arn" {
 }
 
 output "proxy_resource_id" {
-  description = "Resource id of the proxy (last part of its ARN), used in rds-db:connect IAM policies."
-  value       = element(split(":", aws_db_proxy.this.arn), length(split(":", aws_db_proxy.this.arn)) - 1)
+  description = "Resource id of the proxy (prx-..., last part of its ARN), used in rds-db:connect IAM policies."
+  value       = local.proxy_resource_id
+}
+
+output "db_user_arns" {
+  description = "rds-db:connect resource of each service role on the proxy (role => arn:...:dbuser:<proxy resource id>/<role>)."
+  value       = local.db_user_arns
 }
 
 output "security_group_id" {

@@ -30,12 +30,57 @@ variable "subnet_ids" {
 }
 
 variable "client_security_group_ids" {
-  description = "Security groups of the services allowed to reach the store (name => SG id), e.g. inference Lambda and Glue job. Nothing else can connect."
+  description = "Security groups of the services allowed to reach the RDS Proxy (name => SG id), e.g. the inference Lambda and the Glue job. Nothing else can connect to the proxy."
   type        = map(string)
 
   validation {
     condition     = length(var.client_security_group_ids) > 0
     error_message = "At least one client security group is required; otherwise the store is unreachable."
+  }
+}
+
+variable "admin_security_group_ids" {
+  description = "Security groups allowed to reach the database instance directly as the master user (name => SG id): only db-bootstrap."
+  type        = map(string)
+  default     = {}
+}
+
+variable "service_roles" {
+  description = "PostgreSQL roles the services log in as (docs/database-access.md). Each gets an empty Secrets Manager secret (filled by db-bootstrap) and an IAM-authenticated auth entry on the proxy."
+  type        = set(string)
+  default     = ["feature_pipeline", "inference", "monitoring", "mlflow"]
+
+  validation {
+    condition     = length(var.service_roles) > 0 && alltrue([for r in var.service_roles : can(regex("^[a-z][a-z0-9_]{0,62}$", r))])
+    error_message = "service_roles must be non-empty lowercase PostgreSQL identifiers."
+  }
+}
+
+variable "create_instance" {
+  description = "Create the RDS instance and the proxy's target. false only against an AWS emulator: the proxy, secrets, roles and security groups are still created, and a stand-in secret replaces the RDS-managed master secret."
+  type        = bool
+  default     = true
+}
+
+variable "port" {
+  description = "PostgreSQL port of the instance and the proxy."
+  type        = number
+  default     = 5432
+
+  validation {
+    condition     = var.port >= 1150 && var.port <= 65535
+    error_message = "port must be between 1150 and 65535 (RDS limits)."
+  }
+}
+
+variable "secret_recovery_window_days" {
+  description = "Recovery window of the service role secrets when they are deleted (0 = immediately; emulator tests only)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.secret_recovery_window_days == 0 || (var.secret_recovery_window_days >= 7 && var.secret_recovery_window_days <= 30)
+    error_message = "secret_recovery_window_days must be 0 or between 7 and 30."
   }
 }
 
@@ -128,7 +173,7 @@ variable "deletion_protection" {
 }
 
 variable "database_name" {
-  description = "Name of the database holding the customer_features table."
+  description = "Database created with the instance; it holds the customer_features table."
   type        = string
   default     = "features"
 

@@ -131,9 +131,13 @@ resource "aws_lambda_permission" "api" {
   source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/*/*"
 }
 
+# One usage plan per consumer: its own throttle and monthly quota, so one caller's burst cannot
+# use up another's share (the stage-wide limits above cap the sum).
 resource "aws_api_gateway_usage_plan" "this" {
-  name        = local.function_name
-  description = "Throttling and quota for API key holders"
+  for_each = var.api_consumers
+
+  name        = "${local.function_name}-${each.key}"
+  description = "Throttling and quota of ${each.key}"
 
   api_stages {
     api_id = aws_api_gateway_rest_api.this.id
@@ -141,12 +145,12 @@ resource "aws_api_gateway_usage_plan" "this" {
   }
 
   throttle_settings {
-    rate_limit  = var.throttle_rate_limit
-    burst_limit = var.throttle_burst_limit
+    rate_limit  = each.value.rate_limit
+    burst_limit = each.value.burst_limit
   }
 
   quota_settings {
-    limit  = var.monthly_quota
+    limit  = each.value.monthly_quota
     period = "MONTH"
   }
 
@@ -163,11 +167,11 @@ resource "aws_api_gateway_api_key" "this" {
 }
 
 resource "aws_api_gateway_usage_plan_key" "this" {
-  for_each = aws_api_gateway_api_key.this
+  for_each = var.api_consumers
 
-  key_id        = each.value.id
+  key_id        = aws_api_gateway_api_key.this[each.key].id
   key_type      = "API_KEY"
-  usage_plan_id = aws_api_gateway_usage_plan.this.id
+  usage_plan_id = aws_api_gateway_usage_plan.this[each.key].id
 }
 
 # Account-wide setting API Gateway needs to write execution logs.

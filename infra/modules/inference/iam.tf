@@ -25,13 +25,19 @@ data "aws_iam_policy_document" "this" {
   }
 
   statement {
-    sid       = "ReadStoreCredentials"
-    actions   = ["secretsmanager:GetSecretValue"]
-    resources = [var.store_secret_arn]
+    sid       = "ConnectToStoreAsInference"
+    actions   = ["rds-db:connect"]
+    resources = [var.store_db_user_arn]
   }
 
   statement {
-    sid       = "DecryptEnvironmentAndSecret"
+    sid       = "ReadCustomerRefKey"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [var.customer_ref_key_secret_arn]
+  }
+
+  statement {
+    sid       = "DecryptEnvironmentAndKey"
     actions   = ["kms:Decrypt"]
     resources = [var.kms_key_arn]
   }

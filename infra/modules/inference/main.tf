@@ -11,9 +11,13 @@ locals {
 
   environment = merge(
     {
-      # Credentials come from the secret at start-up; the URL carries host/db/TLS only.
-      FEATURE_STORE_URL              = "postgresql+psycopg2://${var.store_proxy_endpoint}:5432/${var.store_database}?sslmode=require"
-      FEATURE_STORE_SECRET_ARN       = var.store_secret_arn
+      # The URL names the service's own database role on the proxy and no password; with
+      # FEATURE_STORE_AUTH=iam the service mints an IAM token per new connection and verifies
+      # the proxy's certificate (docs/database-access.md).
+      FEATURE_STORE_URL  = "postgresql+psycopg2://${var.store_user}@${var.store_proxy_endpoint}:${var.store_port}/${var.store_database}"
+      FEATURE_STORE_AUTH = "iam"
+      # Key of the customer_ref pseudonym in the prediction log (HMAC-SHA256).
+      CUSTOMER_REF_KEY_SECRET_ARN    = var.customer_ref_key_secret_arn
       METRICS_FLUSH_INTERVAL_SECONDS = "0"
       LOG_LEVEL                      = "INFO"
     },
@@ -86,9 +90,11 @@ resource "aws_lambda_provisioned_concurrency_config" "this" {
   provisioned_concurrent_executions = var.provisioned_concurrency
 }
 
+# Holds the prediction log lines (shipped to S3 by the monitoring module within minutes), hence
+# its own, market-configurable retention.
 resource "aws_cloudwatch_log_group" "function" {
   name              = "/aws/lambda/${local.function_name}"
-  retention_in_days = var.log_retention_days
+  retention_in_days = var.function_log_retention_days
   kms_key_id        = var.kms_key_arn
 
   tags = var.tags

@@ -53,6 +53,26 @@ output "api_key_ids" {
   value       = { for k, v in aws_api_gateway_api_key.this : k => v.id }
 }
 
+output "usage_plan_ids" {
+  description = "Usage plan id by consumer."
+  value       = { for k, v in aws_api_gateway_usage_plan.this : k => v.id }
+}
+
+output "codedeploy_deployment_role_arn" {
+  description = "Role CodeDeploy assumes to shift the live alias."
+  value       = aws_iam_role.codedeploy.arn
+}
+
+output "codedeploy_deployment_role_name" {
+  description = "Name of the role CodeDeploy assumes."
+  value       = aws_iam_role.codedeploy.name
+}
+
+output "role_name" {
+  description = "Name of the function's execution role."
+  value       = aws_iam_role.this.name
+}
+
 output "codedeploy_app_name" {
   description = "CodeDeploy application shifting the alias."
   value       = aws_codedeploy_app.this.name

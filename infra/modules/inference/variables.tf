@@ -119,9 +119,47 @@ variable "store_database" {
   type        = string
 }
 
-variable "store_secret_arn" {
-  description = "Secrets Manager secret with the store credentials (FEATURE_STORE_SECRET_ARN)."
+variable "store_port" {
+  description = "Port of the RDS Proxy."
+  type        = number
+  default     = 5432
+}
+
+variable "store_user" {
+  description = "PostgreSQL role the service logs in as (SELECT on the store table only)."
   type        = string
+  default     = "inference"
+}
+
+variable "store_db_user_arn" {
+  description = "rds-db:connect resource of store_user on the proxy (arn:...:dbuser:<proxy resource id>/<role>)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:rds-db:[a-z0-9-]+:[0-9]{12}:dbuser:[^/]+/[a-z_][a-z0-9_]*$", var.store_db_user_arn))
+    error_message = "store_db_user_arn must be arn:<partition>:rds-db:<region>:<account>:dbuser:<proxy resource id>/<role>."
+  }
+}
+
+variable "customer_ref_key_secret_arn" {
+  description = "Secrets Manager secret holding the key of the customer_ref pseudonym (CUSTOMER_REF_KEY_SECRET_ARN)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:secretsmanager:", var.customer_ref_key_secret_arn))
+    error_message = "customer_ref_key_secret_arn must be a Secrets Manager secret ARN."
+  }
+}
+
+variable "function_log_retention_days" {
+  description = "Retention of the function's log group, which holds the prediction log lines (pseudonymised; the S3 copy is kept separately)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.function_log_retention_days)
+    error_message = "function_log_retention_days must be a value CloudWatch Logs accepts (e.g. 30, 90, 365)."
+  }
 }
 
 variable "stage_name" {
@@ -136,7 +174,7 @@ variable "stage_name" {
 }
 
 variable "throttle_rate_limit" {
-  description = "Steady-state requests per second allowed through the stage."
+  description = "Steady-state requests per second allowed through the stage (all consumers together)."
   type        = number
   default     = 100
 
@@ -147,7 +185,7 @@ variable "throttle_rate_limit" {
 }
 
 variable "throttle_burst_limit" {
-  description = "Burst of requests allowed above the rate."
+  description = "Burst of requests allowed above the stage rate (all consumers together)."
   type        = number
   default     = 200
 
@@ -157,25 +195,25 @@ variable "throttle_burst_limit" {
   }
 }
 
-variable "monthly_quota" {
-  description = "Requests per month per API key in the usage plan."
-  type        = number
-  default     = 5000000
-
-  validation {
-    condition     = var.monthly_quota >= 1000
-    error_message = "monthly_quota must be at least 1000."
-  }
-}
-
 variable "api_consumers" {
-  description = "Names of the consumers that get an API key in the usage plan (one key each)."
-  type        = set(string)
-  default     = ["loan-origination"]
+  description = "Callers of the API: name => limits of its own usage plan (steady requests per second, burst, requests per month). Each gets one API key."
+  type = map(object({
+    rate_limit    = number
+    burst_limit   = number
+    monthly_quota = number
+  }))
+  default = {
+    loan-origination = { rate_limit = 50, burst_limit = 100, monthly_quota = 5000000 }
+  }
 
   validation {
-    condition     = length(var.api_consumers) > 0 && alltrue([for c in var.api_consumers : can(regex("^[a-z][a-z0-9-]{1,40}$", c))])
-    error_message = "api_consumers must contain at least one lowercase name."
+    condition     = length(var.api_consumers) > 0 && alltrue([for c in keys(var.api_consumers) : can(regex("^[a-z][a-z0-9-]{1,40}$", c))])
+    error_message = "api_consumers must name at least one consumer (lowercase letters, digits, hyphens)."
+  }
+
+  validation {
+    condition     = alltrue([for c in values(var.api_consumers) : c.rate_limit > 0 && c.burst_limit >= c.rate_limit && c.monthly_quota >= 1000])
+    error_message = "Each consumer needs rate_limit > 0, burst_limit >= rate_limit and monthly_quota >= 1000."
   }
 }
 
@@ -225,7 +263,7 @@ variable "rollback_alarm_names" {
 }
 
 variable "log_retention_days" {
-  description = "Retention of the function, API access and WAF logs."
+  description = "Retention of the API access and WAF logs."
   type        = number
   default     = 365
 

@@ -157,12 +157,19 @@ data "aws_iam_policy_document" "runner" {
   }
 
   statement {
-    sid       = "ReadStoreCredentials"
-    actions   = ["secretsmanager:GetSecretValue"]
-    resources = [var.store_secret_arn]
+    sid       = "ConnectToStoreAsMonitoring"
+    actions   = ["rds-db:connect"]
+    resources = [var.store_db_user_arn]
   }
 
-  # Objects, secret and environment are encrypted with the platform key; so is the failure topic.
+  statement {
+    sid       = "ReadCustomerRefKey"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [var.customer_ref_key_secret_arn]
+  }
+
+  # Objects, the key's secret and the environment are encrypted with the platform key; so is the
+  # failure topic.
   statement {
     sid       = "UsePlatformKey"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]

@@ -44,6 +44,16 @@ output "runner_function_arn" {
   value       = aws_lambda_function.runner.arn
 }
 
+output "runner_role_arn" {
+  description = "Execution role of the monitoring job's function."
+  value       = aws_iam_role.runner.arn
+}
+
+output "runner_role_name" {
+  description = "Name of that role."
+  value       = aws_iam_role.runner.name
+}
+
 output "runner_security_group_id" {
   description = "Security group of the monitoring job's function (a feature store client)."
   value       = aws_security_group.runner.id

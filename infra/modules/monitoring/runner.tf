@@ -1,6 +1,6 @@
 # The monitoring job (risk-monitoring, `risk_monitoring.lambda_handler.handler`) as a
 # container-image Lambda in the private subnets: reads yesterday's prediction log objects and the
-# champion bundle's metadata from S3, the online store's latest as_of from PostgreSQL, writes its
+# champion bundle's metadata from S3, the online store's latest as_of through the RDS Proxy, writes its
 # reports to the artifacts bucket and its metrics as EMF lines on stdout (CloudWatch Logs turns
 # them into the CreditRisk/Monitoring metrics the alarms watch: no cloudwatch:PutMetricData).
 locals {
@@ -25,7 +25,7 @@ resource "aws_security_group" "runner" {
 
 resource "aws_vpc_security_group_egress_rule" "runner_postgres" {
   security_group_id = aws_security_group.runner.id
-  description       = "PostgreSQL to the feature store instance inside the VPC"
+  description       = "PostgreSQL to the feature store RDS Proxy inside the VPC"
   cidr_ipv4         = var.vpc_cidr
   ip_protocol       = "tcp"
   from_port         = 5432
@@ -69,6 +69,12 @@ resource "aws_lambda_function" "runner" {
   environment {
     variables = {
       MONITOR_METRIC_NAMESPACE = var.monitoring_namespace
+      # Feature-store age: the job's own database role on the proxy, no password; with
+      # MONITOR_STORE_AUTH=iam it mints an IAM token per connection (docs/database-access.md).
+      MONITOR_ONLINE_STORE_URL = "postgresql+psycopg2://${var.store_user}@${var.store_proxy_endpoint}:${var.store_port}/${var.store_database}"
+      MONITOR_STORE_AUTH       = "iam"
+      # Key of the customer_ref pseudonym, to join delayed outcomes with the prediction log.
+      CUSTOMER_REF_KEY_SECRET_ARN = var.customer_ref_key_secret_arn
     }
   }
 

@@ -1,4 +1,5 @@
 # Daily run after the 03:00 UTC Glue refresh, so the feature-store age reflects that day's run.
+# The event carries the day's inputs; the store connection is in the function's environment.
 locals {
   runner_input = merge(
     {
@@ -6,9 +7,6 @@ locals {
       logs_window   = "previous_day"
       metadata      = "s3://${var.artifacts_bucket_name}/models/champion/bundle/metadata.json"
       report_prefix = "s3://${var.artifacts_bucket_name}/monitoring/reports/"
-      # Host, database and TLS only; the job fills in the credentials from the secret.
-      online_store_url = "postgresql+psycopg2://${var.store_host}:5432/${var.store_database}?sslmode=require"
-      store_secret_arn = var.store_secret_arn
     },
     var.outcomes_object_key == "" ? {} : { outcomes = "s3://${var.artifacts_bucket_name}/${var.outcomes_object_key}" },
   )

@@ -306,24 +306,46 @@ variable "s3_prefix_list_id" {
   type        = string
 }
 
-variable "store_secret_arn" {
-  description = "Secrets Manager secret with the feature store's username/password (the RDS-managed master secret)."
+variable "store_proxy_endpoint" {
+  description = "RDS Proxy endpoint of the feature store (the job reads MAX(as_of) through it)."
   type        = string
-
-  validation {
-    condition     = can(regex("^arn:aws[a-z-]*:secretsmanager:", var.store_secret_arn))
-    error_message = "store_secret_arn must be a Secrets Manager secret ARN."
-  }
 }
 
-variable "store_host" {
-  description = "Feature store instance host name (the job reads MAX(as_of) directly, like the Glue job)."
-  type        = string
+variable "store_port" {
+  description = "Port of the RDS Proxy."
+  type        = number
+  default     = 5432
 }
 
 variable "store_database" {
   description = "Database holding customer_features."
   type        = string
+}
+
+variable "store_user" {
+  description = "PostgreSQL role the job logs in as (SELECT on the store table only)."
+  type        = string
+  default     = "monitoring"
+}
+
+variable "store_db_user_arn" {
+  description = "rds-db:connect resource of store_user on the proxy (arn:...:dbuser:<proxy resource id>/<role>)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:rds-db:[a-z0-9-]+:[0-9]{12}:dbuser:[^/]+/[a-z_][a-z0-9_]*$", var.store_db_user_arn))
+    error_message = "store_db_user_arn must be arn:<partition>:rds-db:<region>:<account>:dbuser:<proxy resource id>/<role>."
+  }
+}
+
+variable "customer_ref_key_secret_arn" {
+  description = "Secrets Manager secret holding the key of the customer_ref pseudonym (CUSTOMER_REF_KEY_SECRET_ARN)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:secretsmanager:", var.customer_ref_key_secret_arn))
+    error_message = "customer_ref_key_secret_arn must be a Secrets Manager secret ARN."
+  }
 }
 
 variable "outcomes_object_key" {

@@ -22,3 +22,13 @@ output "retraining_rule_name" {
   description = "EventBridge rule starting the retraining flow."
   value       = aws_cloudwatch_event_rule.retraining.name
 }
+
+output "state_machine_role_arn" {
+  description = "Role the state machine runs as (its task permissions)."
+  value       = aws_iam_role.state_machine.arn
+}
+
+output "state_machine_role_name" {
+  description = "Name of that role."
+  value       = aws_iam_role.state_machine.name
+}

@@ -1,5 +1,14 @@
-# Same emulator switch as the market roots, always on: this root exists only to be applied
-# against the moto server by infra/tests/test_terraform_moto.py.
+# Always emulated: this root exists only to be applied against an AWS emulator. Same services
+# and switches as the market roots' providers.tf with aws_endpoint_url set.
+locals {
+  emulated_services = [
+    "apigateway", "cloudwatch", "cloudwatchlogs", "codebuild", "codedeploy", "codepipeline",
+    "ec2", "ecr", "eventbridge", "firehose", "glue", "iam", "kms", "lambda", "rds", "s3", "secretsmanager",
+    "sfn", "sns", "sqs", "sts", "wafv2",
+  ]
+  endpoint = { for service in local.emulated_services : service => lookup(var.aws_service_endpoints, service, var.aws_endpoint_url) }
+}
+
 provider "aws" {
   region = var.aws_region
 
@@ -17,23 +26,27 @@ provider "aws" {
   max_retries = 2
 
   endpoints {
-    apigateway     = var.aws_endpoint_url
-    cloudwatch     = var.aws_endpoint_url
-    cloudwatchlogs = var.aws_endpoint_url
-    codedeploy     = var.aws_endpoint_url
-    ec2            = var.aws_endpoint_url
-    ecr            = var.aws_endpoint_url
-    eventbridge    = var.aws_endpoint_url
-    firehose       = var.aws_endpoint_url
-    glue           = var.aws_endpoint_url
-    iam            = var.aws_endpoint_url
-    kms            = var.aws_endpoint_url
-    lambda         = var.aws_endpoint_url
-    s3             = var.aws_endpoint_url
-    secretsmanager = var.aws_endpoint_url
-    sfn            = var.sfn_endpoint_url == "" ? var.aws_endpoint_url : var.sfn_endpoint_url
-    sns            = var.aws_endpoint_url
-    sts            = var.aws_endpoint_url
-    wafv2          = var.aws_endpoint_url
+    apigateway     = local.endpoint.apigateway
+    cloudwatch     = local.endpoint.cloudwatch
+    cloudwatchlogs = local.endpoint.cloudwatchlogs
+    codebuild      = local.endpoint.codebuild
+    codedeploy     = local.endpoint.codedeploy
+    codepipeline   = local.endpoint.codepipeline
+    ec2            = local.endpoint.ec2
+    ecr            = local.endpoint.ecr
+    eventbridge    = local.endpoint.eventbridge
+    firehose       = local.endpoint.firehose
+    glue           = local.endpoint.glue
+    iam            = local.endpoint.iam
+    kms            = local.endpoint.kms
+    lambda         = local.endpoint.lambda
+    rds            = local.endpoint.rds
+    s3             = local.endpoint.s3
+    secretsmanager = local.endpoint.secretsmanager
+    sfn            = local.endpoint.sfn
+    sns            = local.endpoint.sns
+    sqs            = local.endpoint.sqs
+    sts            = local.endpoint.sts
+    wafv2          = local.endpoint.wafv2
   }
 }

@@ -1,12 +1,17 @@
 variable "aws_endpoint_url" {
-  description = "URL of the moto server."
+  description = "URL of the emulator (moto server, or LocalStack) every service is sent to."
   type        = string
+
+  validation {
+    condition     = can(regex("^https?://", var.aws_endpoint_url))
+    error_message = "aws_endpoint_url must be an http(s) URL."
+  }
 }
 
-variable "sfn_endpoint_url" {
-  description = "Step Functions endpoint when it differs (the test's shim in front of moto); empty = aws_endpoint_url."
-  type        = string
-  default     = ""
+variable "aws_service_endpoints" {
+  description = "Per-service exceptions to aws_endpoint_url (service => URL), e.g. the tests' Step Functions shim in front of moto."
+  type        = map(string)
+  default     = {}
 }
 
 variable "aws_region" {

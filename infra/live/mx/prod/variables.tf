@@ -1,24 +1,6 @@
-# Every market/environment root declares the same variables; terraform.tfvars holds the values.
-
-variable "market" {
-  description = "Market code of this root."
-  type        = string
-
-  validation {
-    condition     = can(regex("^[a-z]{2}$", var.market))
-    error_message = "market must be a two-letter lower-case ISO 3166-1 country code, e.g. \"mx\"."
-  }
-}
-
-variable "environment" {
-  description = "Environment of this root."
-  type        = string
-
-  validation {
-    condition     = contains(["dev", "staging", "prod"], var.environment)
-    error_message = "environment must be one of dev, staging, prod."
-  }
-}
+# The provider settings of this root, then the platform's inputs passed through as they are:
+# types, defaults, validations and descriptions live in infra/modules/platform/variables.tf
+# (null = the platform's default), so a new platform setting needs no change here.
 
 variable "aws_region" {
   description = "AWS region of the market."
@@ -31,7 +13,7 @@ variable "aws_region" {
 }
 
 variable "aws_endpoint_url" {
-  description = "Endpoint of an AWS emulator (e.g. moto server) for every service; empty = real AWS."
+  description = "Endpoint of an AWS emulator (moto server, LocalStack) for every service; empty = real AWS. Set by the emulator override (infra/README.md)."
   type        = string
   default     = ""
 
@@ -41,118 +23,117 @@ variable "aws_endpoint_url" {
   }
 }
 
+variable "aws_service_endpoints" {
+  description = "Per-service exceptions to aws_endpoint_url (service => URL), e.g. a proxy in front of one emulated service; only used when aws_endpoint_url is set."
+  type        = map(string)
+  default     = {}
+}
+
 variable "assume_role_arn" {
-  description = "Role Terraform assumes in the market account (CI sets it; empty = ambient credentials)."
+  description = "Role Terraform assumes in the market account (the CI infra builds set it; empty = ambient credentials)."
   type        = string
   default     = ""
 }
 
+variable "market" {
+  description = "Platform input (modules/platform): market code."
+  type        = any
+}
+
+variable "environment" {
+  description = "Platform input (modules/platform): staging or prod."
+  type        = any
+}
+
 variable "availability_zones" {
-  description = "Availability zones used by the VPC (at least two)."
-  type        = list(string)
+  description = "Platform input (modules/platform): availability zones of the private subnets."
+  type        = any
 }
 
 variable "vpc_cidr" {
-  description = "CIDR block of the market VPC."
-  type        = string
+  description = "Platform input (modules/platform): CIDR of the market VPC."
+  type        = any
+}
+
+variable "delivery" {
+  description = "Platform input (modules/platform): source connection, repository, state bucket, deploy role, manual approval."
+  type        = any
 }
 
 variable "owner" {
-  description = "Owning team (tag)."
-  type        = string
-  default     = "ml-platform"
+  description = "Platform input (modules/platform): owning team (tag)."
+  type        = any
+  default     = null
 }
 
 variable "force_destroy" {
-  description = "Allow destroying non-empty buckets and repositories (never in prod)."
-  type        = bool
-  default     = false
+  description = "Platform input (modules/platform): allow destroying non-empty buckets (never prod)."
+  type        = any
+  default     = null
 }
 
 variable "log_retention_days" {
-  description = "Retention of every log group of the market."
-  type        = number
-  default     = 365
+  description = "Platform input (modules/platform): retention of the operational log groups."
+  type        = any
+  default     = null
 }
 
-variable "inference_image_tag" {
-  description = "Tag of the inference image the function is created with (later releases move the alias)."
-  type        = string
+variable "prediction_log_retention" {
+  description = "Platform input (modules/platform): prediction log retention in CloudWatch and S3."
+  type        = any
+  default     = null
 }
 
-variable "training_image_tag" {
-  description = "Tag of the training image the retraining builds run."
-  type        = string
-}
-
-variable "monitoring_image_tag" {
-  description = "Tag of the monitoring job image the daily monitoring Lambda runs (a new tag reaches it through terraform apply)."
-  type        = string
+variable "image_tags" {
+  description = "Platform input (modules/platform): image tags the functions and builds are created with."
+  type        = any
+  default     = null
 }
 
 variable "feature_store" {
-  description = "Sizing and resilience of the online feature store."
-  type = object({
-    instance_class        = string
-    allocated_storage_gb  = number
-    multi_az              = bool
-    backup_retention_days = number
-    deletion_protection   = bool
-  })
+  description = "Platform input (modules/platform): feature store sizing and resilience."
+  type        = any
+  default     = null
+}
+
+variable "feature_pipeline" {
+  description = "Platform input (modules/platform): Glue workers, retained runs, quality settings."
+  type        = any
+  default     = null
+}
+
+variable "training" {
+  description = "Platform input (modules/platform): training gate/budget environment and build size."
+  type        = any
+  default     = null
 }
 
 variable "inference" {
-  description = "Sizing, throttling and release settings of the prediction API."
-  type = object({
-    memory_mb               = number
-    reserved_concurrency    = number
-    provisioned_concurrency = number
-    throttle_rate_limit     = number
-    throttle_burst_limit    = number
-    canary_percentage       = number
-    canary_interval_minutes = number
-  })
+  description = "Platform input (modules/platform): API sizing, throttling and canary."
+  type        = any
+  default     = null
 }
 
-variable "manage_api_gateway_account" {
-  description = "Whether this root sets the account-wide API Gateway logging role (one root per account and region)."
-  type        = bool
-  default     = true
+variable "api_consumers" {
+  description = "Platform input (modules/platform): API callers and their limits."
+  type        = any
+  default     = null
 }
 
-variable "glue_worker_count" {
-  description = "Number of Glue workers of the feature job."
-  type        = number
-  default     = 2
+variable "schedules" {
+  description = "Platform input (modules/platform): feature refresh, monitoring, retraining, warm-up schedules."
+  type        = any
+  default     = null
 }
 
 variable "alarm_email_addresses" {
-  description = "Who receives alarms."
-  type        = set(string)
-  default     = []
+  description = "Platform input (modules/platform): who receives alarms."
+  type        = any
+  default     = null
 }
 
-variable "source_connection_arn" {
-  description = "CodeStar connection to the Git host."
-  type        = string
-}
-
-variable "repository_id" {
-  description = "Repository (owner/name)."
-  type        = string
-}
-
-variable "terraform_state_bucket" {
-  description = "State bucket of this root (same as backend.tf; used by the CI infra projects)."
-  type        = string
-}
-
-variable "terraform_deploy_role_arn" {
-  description = "Role the CI infra builds assume to plan/apply this root."
-  type        = string
-}
-
-variable "require_manual_approval" {
-  description = "Manual approval before apply/deploy in the pipeline."
-  type        = bool
+variable "manage_api_gateway_account" {
+  description = "Platform input (modules/platform): whether this stack sets the account-wide API Gateway logging role."
+  type        = any
+  default     = null
 }

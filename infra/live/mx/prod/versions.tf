@@ -1,5 +1,6 @@
 terraform {
-  required_version = ">= 1.10.0"
+  # >= 1.11: the platform writes the customer_ref key write-only (never in state or plan).
+  required_version = ">= 1.11.0"
 
   required_providers {
     aws = {

@@ -1,12 +1,9 @@
+# mx/staging. Defaults documented in infra/modules/platform/variables.tf.
 market             = "mx"
 environment        = "staging"
 aws_region         = "mx-central-1"
 availability_zones = ["mx-central-1a", "mx-central-1b"]
 vpc_cidr           = "10.40.0.0/16"
-
-inference_image_tag  = "bootstrap"
-training_image_tag   = "bootstrap"
-monitoring_image_tag = "bootstrap"
 
 feature_store = {
   instance_class        = "db.t4g.medium"
@@ -26,11 +23,36 @@ inference = {
   canary_interval_minutes = 5
 }
 
-glue_worker_count     = 2
+api_consumers = {
+  loan-origination = { rate_limit = 20, burst_limit = 40, monthly_quota = 1000000 }
+}
+
+# Quality windows and thresholds of the Mexican loans file (QualitySettings fields).
+feature_pipeline = {
+  worker_count = 2
+  quality_settings = {
+    max_quarantine_share = "0.05"
+    positive_rate_min    = "0.002"
+    positive_rate_max    = "0.10"
+  }
+}
+
+# Gate thresholds and search budget (environment variables named in model-training/README.md).
+training = {
+  environment = {}
+}
+
+prediction_log_retention = {
+  cloudwatch_days = 30
+  s3_days         = 180
+}
+
 alarm_email_addresses = ["ml-platform-staging@example.com"]
 
-source_connection_arn     = "arn:aws:codeconnections:mx-central-1:111111111111:connection/00000000-0000-0000-0000-000000000001"
-repository_id             = "credit-risk/platform"
-terraform_state_bucket    = "credit-risk-tfstate-mx-staging"
-terraform_deploy_role_arn = "arn:aws:iam::111111111111:role/credit-risk-terraform-deploy"
-require_manual_approval   = false
+delivery = {
+  source_connection_arn     = "arn:aws:codeconnections:mx-central-1:111111111111:connection/00000000-0000-0000-0000-000000000001"
+  repository_id             = "credit-risk/platform"
+  terraform_state_bucket    = "credit-risk-tfstate-mx-staging"
+  terraform_deploy_role_arn = "arn:aws:iam::111111111111:role/credit-risk-terraform-deploy"
+  require_manual_approval   = false
+}

@@ -1,25 +1,27 @@
 # Target of S3 server access logs. S3 log delivery cannot write to SSE-KMS buckets, so this one
-# bucket uses SSE-S3; it holds request metadata only, never loan data.
-resource "aws_s3_bucket" "logs" {
+# bucket uses SSE-S3; it holds request metadata only, never loan data or state.
+data "aws_caller_identity" "current" {}
+
+resource "aws_s3_bucket" "this" {
   #checkov:skip=CKV_AWS_145:S3 server access log delivery does not support SSE-KMS target buckets; SSE-S3 (AES256) is used and the bucket holds only request metadata.
   #checkov:skip=CKV_AWS_18:This is the access-log target itself; logging it into itself would loop.
   #checkov:skip=CKV_AWS_144:Logs stay in the market's region (data-residency rule).
   #checkov:skip=CKV2_AWS_62:Nothing reacts to access-log objects; notifications would only add noise.
-  bucket        = "${var.name_prefix}-logs-${data.aws_caller_identity.current.account_id}"
+  bucket        = var.bucket_name
   force_destroy = var.force_destroy
 
-  tags = merge(var.tags, { Name = "${var.name_prefix}-logs", Purpose = "access-logs" })
+  tags = merge(var.tags, { Name = var.bucket_name, Purpose = "access-logs" })
 }
 
-resource "aws_s3_bucket_versioning" "logs" {
-  bucket = aws_s3_bucket.logs.id
+resource "aws_s3_bucket_versioning" "this" {
+  bucket = aws_s3_bucket.this.id
   versioning_configuration {
     status = "Enabled"
   }
 }
 
-resource "aws_s3_bucket_server_side_encryption_configuration" "logs" {
-  bucket = aws_s3_bucket.logs.id
+resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
+  bucket = aws_s3_bucket.this.id
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm = "AES256"
@@ -27,23 +29,23 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "logs" {
   }
 }
 
-resource "aws_s3_bucket_public_access_block" "logs" {
-  bucket                  = aws_s3_bucket.logs.id
+resource "aws_s3_bucket_public_access_block" "this" {
+  bucket                  = aws_s3_bucket.this.id
   block_public_acls       = true
   block_public_policy     = true
   ignore_public_acls      = true
   restrict_public_buckets = true
 }
 
-resource "aws_s3_bucket_ownership_controls" "logs" {
-  bucket = aws_s3_bucket.logs.id
+resource "aws_s3_bucket_ownership_controls" "this" {
+  bucket = aws_s3_bucket.this.id
   rule {
     object_ownership = "BucketOwnerEnforced"
   }
 }
 
-resource "aws_s3_bucket_lifecycle_configuration" "logs" {
-  bucket = aws_s3_bucket.logs.id
+resource "aws_s3_bucket_lifecycle_configuration" "this" {
+  bucket = aws_s3_bucket.this.id
 
   rule {
     id     = "expire-access-logs"
@@ -51,7 +53,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "logs" {
     filter {}
 
     expiration {
-      days = var.access_log_retention_days
+      days = var.retention_days
     }
 
     noncurrent_version_expiration {
@@ -63,14 +65,14 @@ resource "aws_s3_bucket_lifecycle_configuration" "logs" {
     }
   }
 
-  depends_on = [aws_s3_bucket_versioning.logs]
+  depends_on = [aws_s3_bucket_versioning.this]
 }
 
-data "aws_iam_policy_document" "logs" {
+data "aws_iam_policy_document" "this" {
   statement {
     sid       = "S3ServerAccessLogDelivery"
     actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.logs.arn}/*"]
+    resources = ["${aws_s3_bucket.this.arn}/*"]
     principals {
       type        = "Service"
       identifiers = ["logging.s3.amazonaws.com"]
@@ -87,8 +89,8 @@ data "aws_iam_policy_document" "logs" {
     effect  = "Deny"
     actions = ["s3:*"]
     resources = [
-      aws_s3_bucket.logs.arn,
-      "${aws_s3_bucket.logs.arn}/*",
+      aws_s3_bucket.this.arn,
+      "${aws_s3_bucket.this.arn}/*",
     ]
     # {"AWS": "*"} is everyone, like "*"; the object form is also what the S3 emulator parses.
     principals {
@@ -103,9 +105,9 @@ data "aws_iam_policy_document" "logs" {
   }
 }
 
-resource "aws_s3_bucket_policy" "logs" {
-  bucket = aws_s3_bucket.logs.id
-  policy = data.aws_iam_policy_document.logs.json
+resource "aws_s3_bucket_policy" "this" {
+  bucket = aws_s3_bucket.this.id
+  policy = data.aws_iam_policy_document.this.json
 
-  depends_on = [aws_s3_bucket_public_access_block.logs]
+  depends_on = [aws_s3_bucket_public_access_block.this]
 }
