@@ -14,6 +14,8 @@ compile --all-extras "${projects[@]}" requirements-dev.in -o requirements.lock
 compile requirements-checkov.in -o requirements-checkov.lock
 compile requirements-bootstrap.in -o requirements-bootstrap.lock
 compile inference-service/pyproject.toml -o inference-service/requirements.lock
-if grep -n '://' requirements*.lock inference-service/requirements.lock; then
+# What CI's deploy builds install to run `release` (the versions of the main lock).
+compile scripts/release-tool/pyproject.toml -c requirements.lock -o scripts/release-tool/requirements.lock
+if grep -n '://' requirements*.lock inference-service/requirements.lock scripts/release-tool/requirements.lock; then
   echo "a lock names a URL; refusing" >&2; exit 1
 fi
