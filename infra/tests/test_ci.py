@@ -136,6 +136,8 @@ def command_words(script: str) -> list[tuple[str, list[str]]]:
     $(...) substitutions. Heuristic, but errs on the side of reporting unknown commands."""
     found: list[tuple[str, list[str]]] = []
     script = script.replace("\\\n", " ")  # join continuation lines
+    # Shell functions the snippet defines are commands that exist.
+    defined = set(re.findall(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\(\)\s*\{", script, re.M))
     for raw in script.splitlines():
         line = re.sub(r"\d*>&\d|\d*>>?\s*\S+|<\s*\S+", " ", raw).strip()  # drop redirections
         if not line or line.startswith("#") or re.match(r"^[A-Za-z0-9_*|-]+\)$", line):
@@ -153,7 +155,7 @@ def command_words(script: str) -> list[tuple[str, list[str]]]:
             found.append((words[0], words[1:]))
         for inner in re.findall(r"\$\(([^()]*(?:\([^()]*\)[^()]*)*)\)", raw):
             found.extend(command_words(inner))
-    return found
+    return [(word, args) for word, args in found if word not in defined]
 
 
 def check_command(command: str, args: list[str], where: str) -> None:
