@@ -170,3 +170,22 @@ def test_the_lambda_invoker_calls_the_target_version_synchronously() -> None:
 
         assert invoke(FUNCTION_NAME, "7", event) == ready
         assert pre_traffic_hook.decode_response(invoke(FUNCTION_NAME, "7", event))[0] == 0
+
+
+def test_the_hook_ships_as_one_file_on_the_runtimes_boto3() -> None:
+    """ci/scripts/upload-release-hook.sh zips this one file: it may import only the standard
+    library and boto3/botocore (which the Lambda Python runtime provides)."""
+    import ast
+    import sys
+    from pathlib import Path
+
+    tree = ast.parse(Path(pre_traffic_hook.__file__).read_text())
+    imported = {
+        (node.module if isinstance(node, ast.ImportFrom) else alias.name).split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+        if not isinstance(node, ast.ImportFrom) or node.module
+    }
+    assert imported - {"__future__"} <= set(sys.stdlib_module_names) | {"boto3", "botocore"}
+    assert "release_tool" not in imported
