@@ -1,26 +1,34 @@
 #!/usr/bin/env bash
-# Publish IMAGE_URI as a new version of FUNCTION_NAME and shift the `live` alias to it through
-# CodeDeploy (canary per the deployment group; automatic rollback on its alarms). Waits for the
-# outcome so the pipeline fails when the canary is rolled back.
+# Release the inference image through the market's CodeDeploy group with `release`
+# (scripts/release-tool): publish a version, start the canary deployment (pre-traffic hook,
+# canary share, bake on the per-version alarms), wait for its outcome. The build fails when
+# CodeDeploy rolls the canary back (`release promote` exits 4), so the pipeline, and the
+# retraining flow waiting on it, report the true outcome.
+#   build mode:   IMAGE_URI (by digest), MODEL_VERSION, MODEL_SHA256 from the image build
+#   promote mode: RELEASE_MANIFEST, the manifest of the release that passed the environment before
 set -euo pipefail
+cd "$(dirname "$0")/../.."
 
-: "${IMAGE_URI:?}" "${FUNCTION_NAME:?}" "${CODEDEPLOY_APP:?}" "${CODEDEPLOY_GROUP:?}"
-alias_name="${ALIAS_NAME:-live}"
+: "${FUNCTION_NAME:?}" "${CODEDEPLOY_APP:?}" "${CODEDEPLOY_GROUP:?}" "${PRE_TRAFFIC_HOOK:?}"
+export RELEASE_FUNCTION_NAME="$FUNCTION_NAME" RELEASE_CODEDEPLOY_APPLICATION="$CODEDEPLOY_APP"
+export RELEASE_CODEDEPLOY_GROUP="$CODEDEPLOY_GROUP" RELEASE_PRE_TRAFFIC_HOOK="$PRE_TRAFFIC_HOOK"
+export RELEASE_ACTOR="codebuild:${CODEBUILD_BUILD_ID:-local}"
+reason="pipeline ${CODEBUILD_BUILD_ID:-local} (${CODEBUILD_RESOLVED_SOURCE_VERSION:-unknown commit})"
+mkdir -p build
 
-current="$(aws lambda get-alias --function-name "$FUNCTION_NAME" --name "$alias_name" --query FunctionVersion --output text)"
-aws lambda update-function-code --function-name "$FUNCTION_NAME" --image-uri "$IMAGE_URI" >/dev/null
-aws lambda wait function-updated-v2 --function-name "$FUNCTION_NAME"
-target="$(aws lambda publish-version --function-name "$FUNCTION_NAME" --description "$IMAGE_URI" --query Version --output text)"
-if [ "$current" = "$target" ]; then
-  echo "live already serves version $target ($IMAGE_URI)"; exit 0
+if [ -n "${RELEASE_MANIFEST:-}" ]; then
+  release deploy --manifest "$RELEASE_MANIFEST" --reason "$reason" --json > build/deployed.json
+else
+  : "${IMAGE_URI:?}" "${MODEL_VERSION:?}" "${MODEL_SHA256:?}"
+  release deploy --image-uri "$IMAGE_URI" --model-version "$MODEL_VERSION" \
+    --model-sha256 "$MODEL_SHA256" --reason "$reason" --json > build/deployed.json
 fi
-
-appspec="$(printf '{"version":0.0,"Resources":[{"inference":{"Type":"AWS::Lambda::Function","Properties":{"Name":"%s","Alias":"%s","CurrentVersion":"%s","TargetVersion":"%s"}}}]}' \
-  "$FUNCTION_NAME" "$alias_name" "$current" "$target")"
-revision="$(printf '{"revisionType":"AppSpecContent","appSpecContent":{"content":%s}}' \
-  "$(printf '%s' "$appspec" | python3 -c 'import json,sys; print(json.dumps(sys.stdin.read()))')")"
-deployment="$(aws deploy create-deployment --application-name "$CODEDEPLOY_APP" \
-  --deployment-group-name "$CODEDEPLOY_GROUP" --revision "$revision" --query deploymentId --output text)"
-echo "deployment $deployment: $FUNCTION_NAME:$alias_name $current -> $target"
-aws deploy wait deployment-successful --deployment-id "$deployment"
-echo "live now serves version $target"
+deployed="$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(d["version"], d["live_version"])' build/deployed.json)"
+read -r version live <<<"$deployed"
+if [ "$version" = "$live" ]; then
+  echo "version $version already serves all traffic: nothing to release"
+  exit 0
+fi
+release canary --version "$version" --reason "$reason"
+release promote --timeout "${CANARY_TIMEOUT_SECONDS:-3600}"
+release status

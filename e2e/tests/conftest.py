@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -11,6 +12,21 @@ import pytest
 
 BIN = Path(sys.executable).parent
 RUNTIME = Path(__file__).with_name("lambda_runtime.py")
+CODEDEPLOY_STANDIN = (
+    Path(__file__).resolve().parents[2] / "scripts/release-tool/tests/codedeploy_standin.py"
+)
+
+
+def load_codedeploy_standin() -> Any:
+    """The CodeDeploy stand-in of the release-tool tests (moto does not execute deployments);
+    loaded by path until it moves into the shared test kit."""
+    spec = importlib.util.spec_from_file_location("codedeploy_standin", CODEDEPLOY_STANDIN)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve their module by name
+    spec.loader.exec_module(module)
+    return module
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, expect: int = 0) -> str:

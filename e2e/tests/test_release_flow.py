@@ -9,6 +9,7 @@ aliases, alias routing, the model version in the answers), never log text.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
@@ -20,7 +21,12 @@ import pytest
 import sqlalchemy as sa
 from mlflow import MlflowClient
 
-from .conftest import api_gateway_v2_event, invoke_lambda_version, run_cli
+from .conftest import (
+    api_gateway_v2_event,
+    invoke_lambda_version,
+    load_codedeploy_standin,
+    run_cli,
+)
 
 pytestmark = pytest.mark.timeout(1500)
 
@@ -66,8 +72,9 @@ def create_database(server_url: str, name: str) -> str:
     return sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
-def stand_up_market(image_v1: str) -> None:
-    """What `terraform apply` leaves behind for the release tool: function, alias, alarms."""
+def stand_up_market(image_v1: str, codedeploy_endpoint: str) -> None:
+    """What `terraform apply` leaves behind for the release tool: function, alias, alarms and
+    the CodeDeploy application and deployment group that shift the alias."""
     iam = boto3.client("iam")
     role = iam.create_role(
         RoleName=f"{FUNCTION}-role",
@@ -111,6 +118,19 @@ def stand_up_market(image_v1: str) -> None:
         cloudwatch.set_alarm_state(
             AlarmName=ALARM_PREFIX + suffix, StateValue="OK", StateReason="quiet"
         )
+    codedeploy = boto3.client("codedeploy", endpoint_url=codedeploy_endpoint)
+    codedeploy.create_application(applicationName=FUNCTION, computePlatform="Lambda")
+    codedeploy.create_deployment_group(
+        applicationName=FUNCTION,
+        deploymentGroupName=f"{FUNCTION}-live",
+        deploymentConfigName="CodeDeployDefault.LambdaCanary10Percent5Minutes",
+        serviceRoleArn="arn:aws:iam::123456789012:role/codedeploy",
+        alarmConfiguration={
+            "enabled": True,
+            "alarms": [{"name": ALARM_PREFIX + suffix} for suffix in ("5xx-rate", "p99-latency")],
+        },
+        autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_STOP_ON_ALARM"]},
+    )
 
 
 def upload_dir(local: Path, bucket: str, prefix: str) -> None:
@@ -180,6 +200,11 @@ def serve_through_alias(
 def test_raw_file_to_canary_promote_and_rollback(
     tmp_path: Path, aws_reset: str, postgres_url: str
 ) -> None:
+    with contextlib.ExitStack() as stack:
+        release_flow(tmp_path, postgres_url, stack)
+
+
+def release_flow(tmp_path: Path, postgres_url: str, stack: contextlib.ExitStack) -> None:
     s3 = boto3.client("s3")
     for bucket in ("raw", "lake", "artifacts"):
         s3.create_bucket(Bucket=bucket)
@@ -260,11 +285,20 @@ def test_raw_file_to_canary_promote_and_rollback(
     artifact_keys = s3.list_objects_v2(Bucket="artifacts", Prefix="mlflow/")
     assert artifact_keys.get("KeyCount", 0) > 0, "MLflow wrote no artifacts to S3"
 
-    # 4. The market as Terraform leaves it: live alias on model 1.
+    # 4. The market as Terraform leaves it: live alias on model 1. CodeDeploy is the stand-in
+    # of the release-tool tests (moto does not execute deployments); no pre-traffic hook yet.
     ecr = boto3.client("ecr")
     repository_uri = ecr.create_repository(repositoryName=REPOSITORY)["repository"]["repositoryUri"]
-    stand_up_market(f"{repository_uri}:model-1")
-    release_env = {"RELEASE_FUNCTION_NAME": FUNCTION, "RELEASE_ALARM_PREFIX": ALARM_PREFIX}
+    codedeploy = load_codedeploy_standin().CodeDeployStandIn(
+        boto3.client("lambda"), boto3.client("cloudwatch")
+    )
+    stack.enter_context(codedeploy)
+    stand_up_market(f"{repository_uri}:model-1", codedeploy.endpoint)
+    release_env = {
+        "RELEASE_FUNCTION_NAME": FUNCTION,
+        "RELEASE_PRE_TRAFFIC_HOOK": "none",
+        "AWS_ENDPOINT_URL_CODEDEPLOY": codedeploy.endpoint,
+    }
     sample = customers[:REQUESTS_PER_STAGE]
 
     answers = serve_through_alias(sample, bundles, store_url, release_env)
@@ -277,8 +311,9 @@ def test_raw_file_to_canary_promote_and_rollback(
     )  # fmt: skip
     assert alias_routing() == ("1", {})
 
-    # 6. Canary 10%: one request in ten answered by model 2, the rest by model 1.
+    # 6. Canary 10% (CodeDeploy's first step): one request in ten answered by model 2.
     run_cli("release", "canary", "--percent", "10", "--reason", "e2e", env=release_env)
+    codedeploy.advance()
     assert alias_routing() == ("1", {"2": pytest.approx(0.1)})
     answers = serve_through_alias(sample, bundles, store_url, release_env)
     served_by = [a["model_version"] for a in answers]
@@ -291,13 +326,14 @@ def test_raw_file_to_canary_promote_and_rollback(
         assert answer["as_of"] == AS_OF
 
     # 7. Promote: every answer comes from model 2.
-    run_cli("release", "promote", "--reason", "e2e", env=release_env)
+    codedeploy.advance_on_poll = True  # each poll of promote's waiter: one bake interval
+    run_cli("release", "promote", "--poll-seconds", "0", env=release_env)
     assert alias_routing() == ("2", {})
     answers = serve_through_alias(sample, bundles, store_url, release_env)
     assert {a["model_version"] for a in answers} == {"2"}
 
     # 8. Roll back at 3 a.m.: one call, and the answers report model 1 again.
-    run_cli("release", "rollback", "--reason", "e2e", env=release_env)
+    run_cli("release", "rollback", "--reason", "e2e", "--poll-seconds", "0", env=release_env)
     assert alias_routing() == ("1", {})
     answers = serve_through_alias(sample, bundles, store_url, release_env)
     assert {a["model_version"] for a in answers} == {"1"}

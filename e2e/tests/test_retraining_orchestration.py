@@ -22,7 +22,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "infra/modules/orchestration/templates/retraining.asl.json"
 UNSUPPORTED_BY_EMULATOR = ("glue:", "codebuild:", "codepipeline:")
-DEPLOY_STATES = {"RegisterChampion", "BuildAndDeploy"}
+DEPLOY_STATES = {"PublishCandidate", "StartRelease", "PromoteChampion"}
 
 
 def render(template: str, values: dict[str, str]) -> str:
@@ -50,6 +50,10 @@ def rebase_paths(selector: Any, root: str) -> Any:
 def stub_unsupported_tasks(definition: dict[str, Any], responses: dict[str, Any]) -> dict[str, Any]:
     states: dict[str, Any] = {}
     for name, state in definition["States"].items():
+        if state["Type"] == "Wait":
+            # Time does not pass in tests: the wait for the release pipeline is a no-op.
+            states[name] = {"Type": "Pass", "Next": state["Next"]}
+            continue
         resource = state.get("Resource", "")
         if state["Type"] != "Task" or not any(s in resource for s in UNSUPPORTED_BY_EMULATOR):
             states[name] = state
@@ -146,15 +150,23 @@ def retraining_definition(moto_stepfunctions_execution: str) -> dict[str, Any]:
     return definition
 
 
-def canned(gate_passed: str | None) -> dict[str, Any]:
+def canned(gate_passed: str | None, release: str = "Succeeded") -> dict[str, Any]:
     exported = {"MODEL_VERSION": "7"}
     if gate_passed is not None:
         exported["GATE_PASSED"] = gate_passed
+    published = {
+        "BUNDLE_PREFIX": "s3://artifacts/bundles/credit-risk/v7-9f2c4e6a8b0d/",
+        "MODEL_SHA256": "9f2c4e6a8b0d" + "0" * 52,
+    }
     return {
         "RunFeaturePipeline": {"Id": "jr_0001", "JobRunState": "SUCCEEDED"},
         "TrainCandidate": codebuild_response("training:0001", exported),
-        "RegisterChampion": codebuild_response("training:0002", {}),
-        "BuildAndDeploy": {"PipelineExecutionId": "pe-0001"},
+        "PublishCandidate": codebuild_response("training:0002", published),
+        "StartRelease": {"PipelineExecutionId": "pe-0001"},
+        "CheckRelease": {
+            "PipelineExecution": {"PipelineExecutionId": "pe-0001", "Status": release}
+        },
+        "PromoteChampion": codebuild_response("training:0003", {}),
     }
 
 
@@ -171,14 +183,27 @@ def test_gate_failure_stops_before_anything_is_deployed(
     assert not DEPLOY_STATES & set(entered)
 
 
-def test_gate_pass_registers_and_deploys(retraining_definition: dict[str, Any]) -> None:
+def test_gate_pass_publishes_releases_then_promotes(retraining_definition: dict[str, Any]) -> None:
     status, entered, _ = run_execution(
         stub_unsupported_tasks(retraining_definition, canned("true")), "retrain-gate-passes"
     )
     assert status == "SUCCEEDED"
-    assert entered.index("QualityGate") < entered.index("RegisterChampion")
-    assert entered.index("RegisterChampion") < entered.index("BuildAndDeploy")
+    steps = ["QualityGate", "PublishCandidate", "StartRelease", "CheckRelease", "PromoteChampion"]
+    assert [entered.index(step) for step in steps] == sorted(entered.index(s) for s in steps)
     assert entered[-1] == "Done"
+
+
+def test_a_rolled_back_release_fails_the_execution_and_promotes_nothing(
+    retraining_definition: dict[str, Any],
+) -> None:
+    status, entered, failure = run_execution(
+        stub_unsupported_tasks(retraining_definition, canned("true", release="Failed")),
+        "retrain-release-rolled-back",
+    )
+    assert status == "FAILED"
+    assert failure.get("error") == "ReleaseFailed"
+    assert "NotifyReleaseFailed" in entered
+    assert "PromoteChampion" not in entered
 
 
 def test_missing_gate_verdict_fails_closed(retraining_definition: dict[str, Any]) -> None:

@@ -356,7 +356,24 @@ def test_canary_rolls_back_on_the_monitoring_alarms() -> None:
         for rtype, name, body in resources(MODULES / "inference")
         if rtype == "aws_codedeploy_deployment_group"
     )["this"]
-    assert group["alarm_configuration"][0]["alarms"] == "${var.rollback_alarm_names}"
+    # The per-version canary alarms always; extra (whole-alias) alarms when a root passes them.
+    assert group["alarm_configuration"][0]["enabled"] is True
+    assert (
+        group["alarm_configuration"][0]["alarms"]
+        == "${concat(local.canary_alarm_names, var.rollback_alarm_names)}"
+    )
+    canary = {
+        name: body
+        for rtype, name, body in resources(MODULES / "inference")
+        if rtype == "aws_cloudwatch_metric_alarm" and name.startswith("canary_")
+    }
+    assert len(canary) == 3
+    for name, body in canary.items():
+        dimensions = body["dimensions"]
+        assert {"ExecutedVersion", "function_version"} & set(dimensions), (
+            f"{name} is not per version"
+        )
+        assert body["lifecycle"][0]["ignore_changes"] == ["dimensions"], name
     assert set(group["auto_rollback_configuration"][0]["events"]) == {
         "DEPLOYMENT_FAILURE",
         "DEPLOYMENT_STOP_ON_ALARM",

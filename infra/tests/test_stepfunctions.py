@@ -31,7 +31,7 @@ SAMPLE = {
     "release_pipeline_name": "credit-risk-mx-staging-release",
     "topic_arn": "arn:aws:sns:us-east-1:123456789012:credit-risk-mx-staging-alarms",
 }
-DEPLOYING_STATES = {"RegisterChampion", "BuildAndDeploy"}
+DEPLOYING_STATES = {"PublishCandidate", "StartRelease", "PromoteChampion"}
 
 
 def render(values: dict[str, str] = SAMPLE) -> dict[str, Any]:
@@ -111,22 +111,37 @@ def test_graph_checker_catches_broken_definitions(mutate: Any, expected: str) ->
     assert any(expected in p for p in problems), problems
 
 
-def _follow(definition: dict[str, Any], data: dict[str, Any], failing: set[str]) -> list[str]:
+def _matches(rule: dict[str, Any], data: dict[str, Any]) -> bool:
+    if "Or" in rule:
+        return any(_matches(inner, data) for inner in rule["Or"])
+    value: Any = data
+    for part in rule["Variable"].removeprefix("$.").split("."):
+        value = value[part]
+    return bool(value == rule["StringEquals"])
+
+
+def _follow(
+    definition: dict[str, Any],
+    data: dict[str, Any],
+    failing: set[str],
+    release_statuses: list[str] | None = None,
+) -> list[str]:
     """Walk the machine like Step Functions would for the given gate result: Tasks in `failing`
-    raise, others succeed; returns the visited state names."""
+    raise, others succeed; CheckRelease returns the next of `release_statuses` (default: the
+    release succeeds at once); returns the visited state names."""
     states = definition["States"]
+    statuses = list(release_statuses or ["Succeeded"])
     name, visited = definition["StartAt"], []
     while True:
         visited.append(name)
         state = states[name]
         if state["Type"] in {"Succeed", "Fail"}:
             return visited
+        if name == "CheckRelease":
+            data = {**data, "release_status": {"status": statuses.pop(0)}}
         if state["Type"] == "Choice":
-            rule = state["Choices"][0]
-            value: Any = data
-            for part in rule["Variable"].removeprefix("$.").split("."):
-                value = value[part]
-            name = rule["Next"] if value == rule["StringEquals"] else state["Default"]
+            chosen = [rule["Next"] for rule in state["Choices"] if _matches(rule, data)]
+            name = chosen[0] if chosen else state["Default"]
             continue
         if state["Type"] == "Task" and name in failing:
             name = state["Catch"][0]["Next"]
@@ -135,25 +150,47 @@ def _follow(definition: dict[str, Any], data: dict[str, Any], failing: set[str])
         assert len(visited) < 50, "loop"
 
 
+PASSED = {"candidate": {"gate_passed": "true"}}
+
+
 @pytest.mark.parametrize("gate", ["false", "FALSE", "", "true "])
-def test_failed_gate_never_registers_or_deploys(gate: str) -> None:
+def test_failed_gate_never_publishes_or_deploys(gate: str) -> None:
     visited = _follow(render(), {"candidate": {"gate_passed": gate}}, failing=set())
     assert visited[-1] == "QualityGateFailed"
     assert "NotifyGateRejected" in visited
     assert not DEPLOYING_STATES & set(visited)
 
 
-def test_passed_gate_registers_then_deploys() -> None:
-    visited = _follow(render(), {"candidate": {"gate_passed": "true"}}, failing=set())
+def test_champion_moves_only_after_the_release_succeeded() -> None:
+    visited = _follow(render(), PASSED, failing=set(), release_statuses=["InProgress", "Succeeded"])
     assert visited[-1] == "Done"
-    assert visited.index("RegisterChampion") < visited.index("BuildAndDeploy")
+    order = ["PublishCandidate", "StartRelease", "CheckRelease", "PromoteChampion", "NotifySuccess"]
+    assert [state for state in visited if state in order] == [
+        "PublishCandidate",
+        "StartRelease",
+        "CheckRelease",
+        "CheckRelease",  # InProgress: wait and look again
+        "PromoteChampion",
+        "NotifySuccess",
+    ]
 
 
-@pytest.mark.parametrize("failing", ["RunFeaturePipeline", "TrainCandidate", "RegisterChampion"])
+@pytest.mark.parametrize("outcome", ["Failed", "Stopped", "Superseded", "Cancelled"])
+def test_a_failed_or_rolled_back_release_never_promotes_and_fails_the_execution(
+    outcome: str,
+) -> None:
+    visited = _follow(render(), PASSED, failing=set(), release_statuses=["InProgress", outcome])
+    assert visited[-2:] == ["NotifyReleaseFailed", "ReleaseFailed"]
+    assert "PromoteChampion" not in visited
+
+
+@pytest.mark.parametrize(
+    "failing", ["RunFeaturePipeline", "TrainCandidate", "PublishCandidate", "StartRelease"]
+)
 def test_failed_step_stops_before_later_steps(failing: str) -> None:
-    visited = _follow(render(), {"candidate": {"gate_passed": "true"}}, failing={failing})
+    visited = _follow(render(), PASSED, failing={failing})
     assert visited[-1] == "RetrainingFailed"
-    assert "BuildAndDeploy" not in visited
+    assert "PromoteChampion" not in visited
 
 
 def test_every_deploy_path_goes_through_the_gate() -> None:
@@ -163,21 +200,47 @@ def test_every_deploy_path_goes_through_the_gate() -> None:
     assert not DEPLOYING_STATES & asl.reachable(states, definition["StartAt"])
 
 
-def test_gate_reads_what_the_training_build_exports() -> None:
-    """ResultSelector names the variables train.yml exports (GATE_PASSED, MODEL_VERSION)."""
+def test_promotion_is_reachable_only_through_a_succeeded_release() -> None:
+    """Graph property: without ReleaseOutcome's Succeeded branch nothing reaches PromoteChampion."""
+    definition = render()
+    states = dict(definition["States"])
+    outcome = dict(states["ReleaseOutcome"])
+    outcome["Choices"] = [c for c in outcome["Choices"] if c.get("StringEquals") != "Succeeded"]
+    states["ReleaseOutcome"] = outcome
+    assert "PromoteChampion" not in asl.reachable(states, definition["StartAt"])
+
+
+def _exported(stage_state: str) -> set[str]:
+    selector = json.dumps(render()["States"][stage_state]["ResultSelector"])
+    return set(re.findall(r"@\.Name == '([A-Z0-9_]+)'", selector))
+
+
+def test_the_state_machine_reads_what_the_training_builds_export() -> None:
+    """ResultSelectors name variables train.yml exports (GATE_PASSED, MODEL_VERSION; and
+    BUNDLE_PREFIX, MODEL_SHA256 from the publish stage)."""
     import yaml
 
     buildspec = yaml.safe_load((REPO / "ci/buildspecs/train.yml").read_text())
     exported = set(buildspec["env"]["exported-variables"])
-    selector = json.dumps(render()["States"]["TrainCandidate"]["ResultSelector"])
-    referenced = set(re.findall(r"@\.Name == '([A-Z_]+)'", selector))
-    assert referenced == exported == {"GATE_PASSED", "MODEL_VERSION"}
+    assert _exported("TrainCandidate") == {"GATE_PASSED", "MODEL_VERSION"}
+    assert _exported("PublishCandidate") == {"BUNDLE_PREFIX", "MODEL_SHA256"}
+    assert _exported("TrainCandidate") | _exported("PublishCandidate") == exported
+
+
+def test_the_release_is_started_with_the_published_bundle() -> None:
+    """The pipeline variable the image build reads (BUNDLE_PREFIX) carries the bundle."""
+    start = render()["States"]["StartRelease"]["Parameters"]
+    assert start["Variables"] == [{"Name": "BUNDLE_PREFIX", "Value.$": "$.bundle.prefix"}]
+    pipeline = (MODULES / "cicd/pipeline.tf").read_text()
+    assert 'name          = "BUNDLE_PREFIX"' in pipeline
+    assert "#{variables.BUNDLE_PREFIX}" in pipeline
 
 
 INTEGRATION_PERMISSIONS = {
     "glue:startJobRun.sync": {"glue:StartJobRun", "glue:GetJobRun"},
     "codebuild:startBuild.sync": {"codebuild:StartBuild", "codebuild:BatchGetBuilds"},
     "aws-sdk:codepipeline:startPipelineExecution": {"codepipeline:StartPipelineExecution"},
+    "aws-sdk:codepipeline:getPipelineExecution": {"codepipeline:GetPipelineExecution"},
     "sns:publish": {"sns:Publish"},
 }
 
@@ -209,7 +272,9 @@ def test_every_task_resource_is_permitted_and_terraform_managed() -> None:
         # Every resource the task names is one of the values terraform fills in.
         parameters = state.get("Parameters", {})
         named = [
-            parameters[k] for k in ("JobName", "ProjectName", "Name", "TopicArn") if k in parameters
+            parameters[k]
+            for k in ("JobName", "ProjectName", "Name", "PipelineName", "TopicArn")
+            if k in parameters
         ]
         assert named, f"{name} names no resource"
         for value in named:

@@ -18,7 +18,9 @@ compile inference-service/pyproject.toml -o inference-service/requirements.lock
 # that install there (manylinux2014), since recent scipy/pyarrow/pillow ship manylinux_2_28 only.
 compile risk-monitoring/pyproject.toml --python-platform x86_64-manylinux2014 --only-binary :all: \
   -o risk-monitoring/requirements.lock
+# What CI's deploy builds install to run `release` (the versions of the main lock).
+compile scripts/release-tool/pyproject.toml -c requirements.lock -o scripts/release-tool/requirements.lock
 if grep -n '://' requirements*.lock inference-service/requirements.lock \
-    risk-monitoring/requirements.lock; then
+    risk-monitoring/requirements.lock scripts/release-tool/requirements.lock; then
   echo "a lock names a URL; refusing" >&2; exit 1
 fi

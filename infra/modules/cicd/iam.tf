@@ -76,21 +76,42 @@ data "aws_iam_policy_document" "codebuild" {
     }
   }
 
+  # The inference image bakes in a published bundle (versioned prefix, named by a pointer).
   dynamic "statement" {
     for_each = each.key == "image" ? [1] : []
     content {
-      sid       = "ReadChampionBundle"
+      sid       = "ReadBundles"
       actions   = ["s3:GetObject", "s3:ListBucket"]
-      resources = [local.artifacts_arn, "${local.artifacts_arn}/models/champion/*"]
+      resources = [local.artifacts_arn, "${local.artifacts_arn}/bundles/*"]
     }
   }
 
   dynamic "statement" {
     for_each = each.key == "glue" ? [1] : []
     content {
-      sid       = "UploadGlueScript"
+      sid       = "UploadGlueScriptAndReleaseHook"
       actions   = ["s3:PutObject", "s3:GetObject", "s3:ListBucket"]
-      resources = [local.artifacts_arn, "${local.artifacts_arn}/glue/feature_pipeline/*"]
+      resources = [local.artifacts_arn, "${local.artifacts_arn}/glue/feature_pipeline/*", "${local.artifacts_arn}/${local.hook_key_prefix}*"]
+    }
+  }
+
+  # Every project but the Docker builds runs in the CI tools image (ci/image).
+  dynamic "statement" {
+    for_each = each.key != "image" && var.ci_tools_repository_arn != null ? [1] : []
+    content {
+      sid       = "PullCiToolsImage"
+      actions   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
+      resources = [var.ci_tools_repository_arn]
+    }
+  }
+
+  # GetAuthorizationToken has no resource-level permissions.
+  dynamic "statement" {
+    for_each = each.key != "image" && var.ci_tools_repository_arn != null ? [1] : []
+    content {
+      sid       = "EcrLoginForCiTools"
+      actions   = ["ecr:GetAuthorizationToken"]
+      resources = ["*"]
     }
   }
 
@@ -122,25 +143,55 @@ data "aws_iam_policy_document" "codebuild" {
     }
   }
 
+  # `release deploy`: publish a version. The alias itself only ever moves through CodeDeploy.
   dynamic "statement" {
     for_each = each.key == "deploy" ? [1] : []
     content {
       sid       = "PublishFunctionVersion"
-      actions   = ["lambda:UpdateFunctionCode", "lambda:PublishVersion", "lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:GetAlias"]
+      actions   = ["lambda:UpdateFunctionCode", "lambda:PublishVersion", "lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:GetAlias", "lambda:ListVersionsByFunction"]
       resources = [var.function_arn, "${var.function_arn}:*"]
     }
   }
 
   dynamic "statement" {
+    for_each = each.key == "deploy" && var.pre_traffic_hook_function_name != null ? [1] : []
+    content {
+      sid       = "CheckPreTrafficHookExists"
+      actions   = ["lambda:GetFunctionConfiguration"]
+      resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${coalesce(var.pre_traffic_hook_function_name, "none")}"]
+    }
+  }
+
+  # `release canary/promote/rollback/status/manifest`: start, follow, stop deployments.
+  dynamic "statement" {
     for_each = each.key == "deploy" ? [1] : []
     content {
       sid     = "CanaryDeployment"
-      actions = ["codedeploy:CreateDeployment", "codedeploy:GetDeployment", "codedeploy:GetDeploymentConfig", "codedeploy:GetApplicationRevision", "codedeploy:RegisterApplicationRevision"]
+      actions = ["codedeploy:CreateDeployment", "codedeploy:GetDeployment", "codedeploy:BatchGetDeployments", "codedeploy:ListDeployments", "codedeploy:StopDeployment", "codedeploy:GetDeploymentGroup", "codedeploy:GetDeploymentConfig", "codedeploy:GetApplicationRevision", "codedeploy:RegisterApplicationRevision"]
       resources = [
         "${local.codedeploy_prefix}:application:${var.codedeploy_app_name}",
         "${local.codedeploy_prefix}:deploymentgroup:${var.codedeploy_app_name}/${var.codedeploy_deployment_group_name}",
         "${local.codedeploy_prefix}:deploymentconfig:*",
       ]
+    }
+  }
+
+  # `release canary` points the group's per-version alarms at the new version first.
+  dynamic "statement" {
+    for_each = each.key == "deploy" ? [1] : []
+    content {
+      sid       = "PointCanaryAlarms"
+      actions   = ["cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm", "cloudwatch:SetAlarmState"]
+      resources = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${var.name_prefix}-canary-*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = each.key == "deploy" && var.release_publish != null ? [1] : []
+    content {
+      sid       = "PublishReleaseArchive"
+      actions   = ["s3:PutObject"]
+      resources = ["arn:${local.partition}:s3:::${try(var.release_publish.bucket, "none")}/${try(var.release_publish.key, "none")}"]
     }
   }
 }
@@ -200,6 +251,16 @@ data "aws_iam_policy_document" "pipeline" {
     sid       = "NotifyApprovers"
     actions   = ["sns:Publish"]
     resources = [var.approval_topic_arn]
+  }
+
+  # Promotion mode: the release archive the environment before published.
+  dynamic "statement" {
+    for_each = local.promote_mode ? [1] : []
+    content {
+      sid       = "ReadReleaseArchive"
+      actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:GetBucketVersioning"]
+      resources = ["arn:${local.partition}:s3:::${try(var.release_source.bucket, "none")}", "arn:${local.partition}:s3:::${try(var.release_source.bucket, "none")}/${try(var.release_source.key, "none")}"]
+    }
   }
 }
 

@@ -9,7 +9,7 @@ output "pipeline_arn" {
 }
 
 output "project_names" {
-  description = "CodeBuild project names by key (test-<service>, image-<name>, glue-script, infra-plan, infra-apply, deploy-inference)."
+  description = "CodeBuild project names by key (test-<suite>, image-<name>, glue-script, release-hook, infra-plan, infra-apply, deploy-inference, publish-release)."
   value       = { for k in keys(local.projects) : k => "${var.name_prefix}-${k}" }
 }
 
@@ -42,4 +42,14 @@ output "role_names" {
     { for k, r in aws_iam_role.codebuild : "ci-${k}" => r.name },
     { release-pipeline = aws_iam_role.pipeline.name, training = aws_iam_role.training.name },
   )
+}
+
+output "release_hook_key_prefix" {
+  description = "Key prefix in the artifacts bucket under which the release-hook project uploads pre_traffic_hook-<sha256 of the source>.zip (the inference module's pre_traffic_hook.s3_key)."
+  value       = local.hook_key_prefix
+}
+
+output "failure_rule_names" {
+  description = "EventBridge rules that send failed pipeline executions, builds and CodeDeploy deployments to the topic."
+  value       = [for rule in aws_cloudwatch_event_rule.failure : rule.name]
 }

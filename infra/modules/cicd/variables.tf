@@ -71,18 +71,28 @@ variable "branch" {
 }
 
 variable "artifacts_bucket_name" {
-  description = "Data lake artifacts bucket: pipeline artifacts (pipeline/), champion bundles (models/), Glue scripts (glue/)."
+  description = "Data lake artifacts bucket: pipeline artifacts, serving bundles (bundles/), Glue scripts (glue/), the release hook zip (lambda/release-hooks/)."
   type        = string
 }
 
-variable "services" {
-  description = "Service folders tested by the pipeline (each gets a test project)."
+variable "test_suites" {
+  description = "Test suites the pipeline runs, one CodeBuild action each, before any image is built: every suite of scripts/dev/run_suites.py (`make test`), infra and e2e included."
   type        = set(string)
-  default     = ["feature-pipeline", "model-training", "inference-service"]
+  default = [
+    "infra",
+    "e2e",
+    "feature-pipeline",
+    "model-training",
+    "risk-monitoring",
+    "inference-service",
+    "scripts/release-tool",
+    "scripts/platform-testkit",
+    "scripts/loan-generator",
+  ]
 
   validation {
-    condition     = length(var.services) > 0 && alltrue([for s in var.services : can(regex("^[a-z][a-z0-9-]+$", s))])
-    error_message = "services must be non-empty folder names."
+    condition     = length(var.test_suites) > 0 && alltrue([for s in var.test_suites : can(regex("^[a-z][a-z0-9-]+(/[a-z][a-z0-9-]+)?$", s))])
+    error_message = "test_suites must be non-empty folder paths (e.g. inference-service, scripts/release-tool)."
   }
 }
 
@@ -142,6 +152,75 @@ variable "codedeploy_deployment_group_name" {
   type        = string
 }
 
+variable "pre_traffic_hook_function_name" {
+  description = "CodeDeploy BeforeAllowTraffic hook function of the inference module (null: releases run without a pre-traffic check, with a warning)."
+  type        = string
+  default     = null
+}
+
+variable "canary_timeout_minutes" {
+  description = "How long the deploy step waits for CodeDeploy to finish the canary (hook + bake + shift) before failing the run; CodeDeploy carries on regardless."
+  type        = number
+  default     = 45
+
+  validation {
+    condition     = var.canary_timeout_minutes >= 10 && var.canary_timeout_minutes <= 120
+    error_message = "canary_timeout_minutes must be between 10 and 120 (the deploy build's timeout is derived from it)."
+  }
+}
+
+variable "bundle_model_name" {
+  description = "Registered model whose bundles the inference image bakes in (s3://<artifacts>/bundles/<model>/champion.json)."
+  type        = string
+  default     = "credit-risk"
+}
+
+variable "ci_tools_image_uri" {
+  description = "CI tools image (ci/image/Dockerfile: pinned terraform and provider mirror, PostgreSQL, Java, Node) the test, infra and deploy projects run in; null keeps build_image, where ci/scripts/check-terraform.sh fails the infra builds."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.ci_tools_image_uri == null || can(regex("^[0-9]{12}\\.dkr\\.ecr\\.[a-z0-9-]+\\.amazonaws\\.com/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$", var.ci_tools_image_uri))
+    error_message = "ci_tools_image_uri must be an ECR image URI with a tag or digest."
+  }
+}
+
+variable "ci_tools_repository_arn" {
+  description = "ECR repository of the CI tools image (pull permission of the CI roles); required with ci_tools_image_uri."
+  type        = string
+  default     = null
+}
+
+variable "notification_topic_arn" {
+  description = "SNS topic told about failed pipeline executions, builds and CodeDeploy deployments (default: approval_topic_arn, the platform's topic)."
+  type        = string
+  default     = null
+}
+
+variable "release_source" {
+  description = "Promotion mode (prod): the S3 object holding the release archive another environment published (source tree + release-manifest.json). The pipeline then tests and builds nothing: it plans, applies and deploys exactly that release. null: build from the Git branch."
+  type = object({
+    bucket = string
+    key    = string
+  })
+  default = null
+}
+
+variable "release_publish" {
+  description = "Where this environment publishes the release archive after its canary passed (staging: the object prod's release_source names). null: publish nothing."
+  type = object({
+    bucket = string
+    key    = string
+  })
+  default = null
+
+  validation {
+    condition     = var.release_publish == null || can(regex("\\.zip$", var.release_publish.key))
+    error_message = "release_publish.key must name a .zip object."
+  }
+}
+
 variable "build_compute_type" {
   description = "CodeBuild compute type of the CI projects."
   type        = string
@@ -154,7 +233,7 @@ variable "build_compute_type" {
 }
 
 variable "build_image" {
-  description = "CodeBuild managed image for the CI projects."
+  description = "CodeBuild managed image of the image-build projects (Docker); also of every project while ci_tools_image_uri is null."
   type        = string
   default     = "aws/codebuild/standard:7.0"
 }

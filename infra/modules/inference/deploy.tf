@@ -1,6 +1,8 @@
-# CodeDeploy shifts the live alias: canary_percentage % for canary_interval_minutes, then 100 %,
-# and rolls back on failure or when any rollback alarm fires. The default (10 % / 5 min) is the
-# AWS predefined configuration; other values get a custom configuration.
+# CodeDeploy is the one controller of the live alias (`release` and the pipeline start its
+# deployments): the pre-traffic hook (hooks.tf), then canary_percentage % for
+# canary_interval_minutes, then 100 %; it rolls back on failure or when a per-version canary alarm
+# (canary_alarms.tf) or an extra rollback alarm fires. The default (10 % / 5 min) is the AWS
+# predefined configuration; other values get a custom configuration.
 locals {
   use_predefined_config  = var.canary_percentage == 10 && var.canary_interval_minutes == 5
   deployment_config_name = local.use_predefined_config ? "CodeDeployDefault.LambdaCanary10Percent5Minutes" : aws_codedeploy_deployment_config.this[0].id
@@ -46,8 +48,8 @@ resource "aws_codedeploy_deployment_group" "this" {
   }
 
   alarm_configuration {
-    enabled = length(var.rollback_alarm_names) > 0
-    alarms  = var.rollback_alarm_names
+    enabled = true
+    alarms  = concat(local.canary_alarm_names, var.rollback_alarm_names)
   }
 
   tags = var.tags
@@ -78,6 +80,15 @@ data "aws_iam_policy_document" "codedeploy" {
       aws_lambda_function.this.arn,
       "${aws_lambda_function.this.arn}:*",
     ]
+  }
+
+  dynamic "statement" {
+    for_each = local.hook_enabled ? [1] : []
+    content {
+      sid       = "InvokePreTrafficHook"
+      actions   = ["lambda:InvokeFunction"]
+      resources = [aws_lambda_function.pre_traffic_hook[0].arn, "${aws_lambda_function.pre_traffic_hook[0].arn}:*"]
+    }
   }
 
   statement {

@@ -97,3 +97,13 @@ output "log_group_arn" {
   description = "ARN of the function's log group."
   value       = aws_cloudwatch_log_group.function.arn
 }
+
+output "canary_alarm_names" {
+  description = "Per-version alarms the deployment group watches (`release canary` points them at the version it releases)."
+  value       = local.canary_alarm_names
+}
+
+output "pre_traffic_hook_function_name" {
+  description = "The CodeDeploy BeforeAllowTraffic hook function (RELEASE_PRE_TRAFFIC_HOOK), null without pre_traffic_hook."
+  value       = local.hook_enabled ? aws_lambda_function.pre_traffic_hook[0].function_name : null
+}

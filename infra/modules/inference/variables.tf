@@ -257,9 +257,58 @@ variable "canary_interval_minutes" {
 }
 
 variable "rollback_alarm_names" {
-  description = "CloudWatch alarms that stop a deployment and roll the alias back when they fire."
+  description = "Extra alarms that also stop a deployment and roll the alias back (e.g. whole-API alarms). The module's per-version canary alarms always do; alarms on the whole alias judge the canary diluted by the old version's traffic, and an old version's trouble would roll the new one back."
   type        = list(string)
   default     = []
+}
+
+variable "pre_traffic_hook" {
+  description = "The CodeDeploy BeforeAllowTraffic hook: its Lambda zip (ci/scripts/upload-release-hook.sh: s3_key = lambda/release-hooks/pre_traffic_hook-<sha256 of scripts/release-tool/src/release_tool/pre_traffic_hook.py>.zip) and the customer it scores (must exist in the market's feature store). null: releases run without a pre-traffic check."
+  type = object({
+    s3_bucket         = string
+    s3_key            = string
+    known_customer_id = string
+  })
+  default = null
+
+  validation {
+    condition     = var.pre_traffic_hook == null || (can(regex("^lambda/release-hooks/pre_traffic_hook-[0-9a-f]{64}\\.zip$", var.pre_traffic_hook.s3_key)) && can(regex("^[0-9]{1,18}$", var.pre_traffic_hook.known_customer_id)))
+    error_message = "pre_traffic_hook.s3_key must be lambda/release-hooks/pre_traffic_hook-<sha256>.zip and known_customer_id a customer id (digits)."
+  }
+}
+
+variable "canary_error_threshold" {
+  description = "Errors of the new version (Lambda Errors per ExecutedVersion, PredictionErrors per function_version) in a minute above which the canary rolls back."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.canary_error_threshold >= 0
+    error_message = "canary_error_threshold must be >= 0."
+  }
+}
+
+variable "canary_latency_p99_ms" {
+  description = "p99 prediction latency of the new version (EMF PredictionLatency per function_version) above which, for 2 of 3 minutes, the canary rolls back."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.canary_latency_p99_ms > 0
+    error_message = "canary_latency_p99_ms must be positive."
+  }
+}
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the service's EMF metrics (its METRICS_NAMESPACE)."
+  type        = string
+  default     = "CreditRisk"
+}
+
+variable "metrics_service" {
+  description = "Value of the `service` dimension of the service's EMF metrics (its METRICS_SERVICE)."
+  type        = string
+  default     = "inference-service"
 }
 
 variable "log_retention_days" {

@@ -41,9 +41,10 @@ data "aws_iam_policy_document" "state_machine" {
     resources = ["arn:${local.partition}:events:${local.region}:${local.account_id}:rule/StepFunctionsGetEventsForCodeBuildStartBuildRule"]
   }
 
+  # Start the release and follow it to its outcome (the execution reports what the canary did).
   statement {
-    sid       = "StartReleasePipeline"
-    actions   = ["codepipeline:StartPipelineExecution"]
+    sid       = "RunReleasePipeline"
+    actions   = ["codepipeline:StartPipelineExecution", "codepipeline:GetPipelineExecution"]
     resources = [var.release_pipeline_arn]
   }
 

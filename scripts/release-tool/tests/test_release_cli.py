@@ -1,4 +1,4 @@
-"""The `release` command line: JSON output an e2e script can drive, exit codes, env config."""
+"""The `release` command line: JSON output a pipeline can drive, exit codes, env config."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import IMAGE_V2, Market
-from test_release_watch import later
+from conftest import CANARY_ALARMS, IMAGE_V2, MODEL_2, SHA_2, Market
 from typer.testing import CliRunner
 
 from release_tool.cli import app
@@ -27,66 +26,53 @@ def invoke(market: Market, *args: str, expect: int = 0) -> dict[str, Any]:
     return payload
 
 
+def deploy_v2(market: Market) -> None:
+    invoke(market, "deploy", "--image-uri", IMAGE_V2, "--model-version", MODEL_2,
+           "--model-sha256", SHA_2, "--reason", "CHG-1")  # fmt: skip
+
+
 def test_lifecycle_through_the_cli(market: Market) -> None:
-    deployed = invoke(
-        market, "deploy", "--image-uri", IMAGE_V2, "--model-version", "2", "--reason", "CHG-1"
-    )
-    assert deployed["ok"] is True
-    assert deployed["version"] == "2"
-    assert market.alias_routing() == ("1", {})
+    deploy_v2(market)
+    started = invoke(market, "canary", "--percent", "10", "--reason", "CHG-1")
+    assert started["deployment_status"] == "Created"
+    market.codedeploy.advance()
+    assert invoke(market, "status")["traffic"] == {"1": 0.9, "2": 0.1}
 
-    invoke(market, "canary", "--percent", "10")
-    assert market.alias_routing() == ("1", {"2": 0.1})
+    market.codedeploy.advance_on_poll = True
+    promoted = invoke(market, "promote", "--poll-seconds", "0")
+    assert (promoted["ok"], promoted["to_version"]) == (True, "2")
 
-    status = invoke(market, "status")
-    assert status["phase"] == "canary"
-    assert status["traffic"] == {"1": 0.9, "2": 0.1}
-    assert status["model_versions"] == {"1": None, "2": "2"}
-    assert {alarm["name"] for alarm in status["alarms"]} == set(market.alarm_names)
-
-    invoke(market, "promote", "--reason", "clean bake")
-    assert market.alias_routing() == ("2", {})
-
-    rolled = invoke(market, "rollback", "--reason", "INC-9")
+    rolled = invoke(market, "rollback", "--reason", "INC-9", "--poll-seconds", "0")
     assert rolled["traffic"] == {"1": 1.0}
     assert market.alias_routing() == ("1", {})
 
 
+def test_promote_exits_4_when_codedeploy_rolled_the_canary_back(market: Market) -> None:
+    deploy_v2(market)
+    invoke(market, "canary")
+    market.codedeploy.advance()
+    market.set_alarm(CANARY_ALARMS[1], "ALARM")
+    market.codedeploy.advance_on_poll = True
+
+    payload = invoke(market, "promote", "--poll-seconds", "0", expect=4)
+
+    assert payload["ok"] is False
+    assert "ALARM_ACTIVE" in payload["error"]
+    assert market.alias_routing() == ("1", {})
+
+
 def test_refusals_exit_3_with_the_reason_on_stderr(market: Market) -> None:
-    result = runner.invoke(app, [*market.cli_options(), "promote", "--reason", "go"])
+    result = runner.invoke(app, [*market.cli_options(), "promote"])
 
     assert result.exit_code == 3
     assert "refused" in result.stderr
-    assert "no canary in progress" in result.stderr
+    assert "start one with `release canary`" in result.stderr
     assert result.stdout == ""
-    assert market.alias_routing() == ("1", {})
 
 
-@pytest.mark.parametrize("command", ["promote", "rollback"])
-def test_traffic_decisions_without_a_reason_are_refused(market: Market, command: str) -> None:
-    invoke(market, "deploy", "--image-uri", IMAGE_V2, "--model-version", "2")
-    invoke(market, "canary", "--percent", "10")
-
-    result = runner.invoke(app, [*market.cli_options(), command, "--reason", "  "])
-
-    assert result.exit_code == 3
-    assert "--reason is required" in result.stderr
-    assert market.alias_routing() == ("1", {"2": 0.1})
-
-
-def test_refusal_in_json_mode_also_prints_a_json_error(market: Market) -> None:
-    invoke(market, "deploy", "--image-uri", IMAGE_V2, "--model-version", "2")
-    payload = invoke(market, "canary", "--percent", "100", expect=3)
-
-    assert payload["ok"] is False
-    assert payload["exit_code"] == 3
-    assert "less than 100" in payload["error"]
-    assert market.alias_routing() == ("1", {})
-
-
-def test_missing_required_option_is_a_usage_error(market: Market) -> None:
-    result = runner.invoke(app, [*market.cli_options(), "canary"])
-    assert result.exit_code == 2
+def test_deploy_needs_an_image_or_a_manifest(market: Market) -> None:
+    payload = invoke(market, "deploy", "--model-version", "2", expect=2)
+    assert "--manifest" in payload["error"]
 
 
 def test_missing_function_is_a_usage_error(market: Market) -> None:
@@ -99,62 +85,20 @@ def test_settings_come_from_release_environment_variables(
     market: Market, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RELEASE_FUNCTION_NAME", market.function_name)
-    monkeypatch.setenv("RELEASE_ALARM_NAMES", ",".join(market.alarm_names[:2]))
     monkeypatch.setenv("RELEASE_ACTOR", "ci:codepipeline/mx-prod")
+    monkeypatch.setenv("RELEASE_PRE_TRAFFIC_HOOK", "none")
 
-    result = runner.invoke(app, ["status", "--json"])
+    assert (
+        runner.invoke(app, ["deploy", "--image-uri", IMAGE_V2, "--model-version", "2"]).exit_code
+        == 0
+    )
+    result = runner.invoke(app, ["canary", "--json"])
 
     assert result.exit_code == 0, result.stderr
-    status = json.loads(result.stdout)
-    assert status["function_name"] == market.function_name
-    assert {alarm["name"] for alarm in status["alarms"]} == set(market.alarm_names[:2])
-    runner.invoke(app, ["deploy", "--image-uri", IMAGE_V2, "--model-version", "2"])
-    runner.invoke(app, ["canary", "--percent", "5"])
-    assert market.alias_description()["by"] == "ci:codepipeline/mx-prod"
-
-
-def test_canary_watch_exits_4_after_an_automatic_rollback(market: Market) -> None:
-    invoke(market, "deploy", "--image-uri", IMAGE_V2, "--model-version", "2")
-    flipper = later(0.6, "alarm", market, market.alarm_names[1])
-
-    payload = invoke(
-        market,
-        "canary",
-        "--percent",
-        "10",
-        "--watch",
-        "--bake-seconds",
-        "30",
-        "--poll-seconds",
-        "0.1",
-        expect=4,
-    )
-    flipper.join()
-
-    assert payload["ok"] is False
-    assert payload["watch"]["outcome"] == "rolled_back"
-    assert payload["watch"]["firing_alarms"] == [market.alarm_names[1]]
-    assert market.alias_routing() == ("1", {})
-
-
-def test_canary_watch_with_a_broken_alarm_gate_moves_no_traffic(market: Market) -> None:
-    invoke(market, "deploy", "--image-uri", IMAGE_V2, "--model-version", "2")
-    result = runner.invoke(
-        app,
-        [
-            "--function-name",
-            market.function_name,
-            "--alarm-name",
-            "does-not-exist",
-            "canary",
-            "--percent",
-            "10",
-            "--watch",
-        ],
-    )
-    assert result.exit_code == 3
-    assert "does-not-exist" in result.stderr
-    assert market.alias_routing() == ("1", {})
+    assert "no pre-traffic hook" in result.stderr
+    deployment = market.codedeploy.active_deployment()
+    assert "Hooks" not in deployment.appspec()
+    assert json.loads(deployment.description)["by"] == "ci:codepipeline/mx-prod"
 
 
 def installed_release() -> str:
@@ -177,6 +121,6 @@ def test_installed_command_runs_against_the_market_and_refuses(market: Market) -
     )
 
     assert refused.returncode == 3, refused.stderr
-    assert "has no release record" in refused.stderr
+    assert "no CodeDeploy deployment history" in refused.stderr
     assert "Recent versions: 1 (model ?)" in refused.stderr
     assert market.alias_routing() == ("1", {})

@@ -1,7 +1,9 @@
 """Which market the tool operates on, from ``RELEASE_*`` environment variables.
 
-Command-line options override these values; AWS region, credentials and endpoint are left to
-boto3's standard resolution (``AWS_REGION``, ``AWS_ENDPOINT_URL``, ...).
+Command-line options override these values; AWS region, credentials and endpoints are left to
+boto3's standard resolution (``AWS_REGION``, ``AWS_ENDPOINT_URL``, ...). The defaults follow
+the names ``infra/modules/inference`` gives: CodeDeploy application = function name, deployment
+group = ``<function>-live``, pre-traffic hook = ``<function>-pre-traffic``.
 """
 
 from __future__ import annotations
@@ -10,42 +12,34 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_ALIAS = "live"
+NO_HOOK = "none"
 
 
 class ReleaseSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RELEASE_", extra="ignore")
 
     function_name: str | None = Field(
-        default=None, description="Name or ARN of the market's inference Lambda function."
+        default=None, description="Name of the market's inference Lambda function."
     )
     alias: str = Field(default=DEFAULT_ALIAS, description="Alias that receives live traffic.")
-    # A plain comma-separated string: pydantic-settings would otherwise expect JSON for lists.
-    alarm_names: str = Field(
-        default="", description="Comma-separated CloudWatch alarm names that gate a release."
-    )
-    alarm_prefix: str | None = Field(
-        default=None, description="Every alarm whose name starts with this prefix gates a release."
-    )
     actor: str | None = Field(
         default=None,
         description="Who is releasing; defaults to the caller's identity from STS.",
     )
     codedeploy_application: str | None = Field(
-        default=None,
-        description="CodeDeploy application that also shifts the alias (pipeline deployments).",
+        default=None, description="CodeDeploy application (default: the function name)."
     )
     codedeploy_group: str | None = Field(
-        default=None, description="Its deployment group; set together with the application."
+        default=None, description="CodeDeploy deployment group (default: <function>-live)."
     )
-    history_size: int = Field(
-        default=10,
-        ge=1,
-        le=20,
-        description="Release events kept as function tags (Lambda allows 50 tags per function).",
+    pre_traffic_hook: str | None = Field(
+        default=None,
+        description="BeforeAllowTraffic hook function (default <function>-pre-traffic; "
+        "'none' releases without one).",
     )
 
     @field_validator(
-        "function_name", "alarm_prefix", "actor", "codedeploy_application", "codedeploy_group"
+        "function_name", "actor", "codedeploy_application", "codedeploy_group", "pre_traffic_hook"
     )
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
@@ -53,6 +47,10 @@ class ReleaseSettings(BaseSettings):
             return None
         return value.strip()
 
-    @property
-    def alarm_name_list(self) -> list[str]:
-        return [name.strip() for name in self.alarm_names.split(",") if name.strip()]
+
+def default_group(function_name: str) -> tuple[str, str]:
+    return function_name, f"{function_name}-live"
+
+
+def default_hook(function_name: str) -> str:
+    return f"{function_name}-pre-traffic"

@@ -10,7 +10,7 @@ class ExitCode(IntEnum):
     FAILED = 1  # AWS call failed or the deployment did not reach the expected state
     USAGE = 2  # bad command line (Typer/Click use 2 for these too)
     REFUSED = 3  # the request was understood but is unsafe in the current state
-    ROLLED_BACK = 4  # canary watch saw an alarm fire and rolled the canary back
+    ROLLED_BACK = 4  # CodeDeploy stopped the canary and sent all traffic back
 
 
 class ReleaseError(Exception):
@@ -26,6 +26,12 @@ class RefusedError(ReleaseError):
 
 
 class ConfigurationError(ReleaseError):
-    """The tool does not know what to operate on (function, alias, alarms)."""
+    """The tool does not know what to operate on (function, alias, deployment group)."""
 
     exit_code = ExitCode.USAGE
+
+
+class RolledBackError(ReleaseError):
+    """The deployment ended without shifting all traffic: CodeDeploy rolled it back."""
+
+    exit_code = ExitCode.ROLLED_BACK

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import WaiterError
 
+from release_tool.aws import aws_errors, wait, waiter_reason
 from release_tool.errors import RefusedError, ReleaseError
-from release_tool.records import AliasRecord, VersionRecord
+from release_tool.records import VersionRecord
 
-# Versions published by other paths (CI, console) may carry the model version in this variable.
+# Versions published by other paths (terraform, console) may carry the model version here.
 MODEL_VERSION_ENV = "MODEL_VERSION"
 _NUMBERED_VERSION = re.compile(r"^[1-9][0-9]*$")
+
+
+def is_numbered_version(version: str) -> bool:
+    return bool(_NUMBERED_VERSION.match(version))
 
 
 @dataclass(frozen=True)
@@ -27,16 +29,10 @@ class AliasState:
     stable_version: str  # FunctionVersion: receives 1 - canary_weight of the traffic
     canary_version: str | None  # the one AdditionalVersionWeights entry, if any
     canary_weight: float  # 0..1
-    description: str
-    revision_id: str | None
 
     @property
-    def canary_in_progress(self) -> bool:
+    def shifting(self) -> bool:
         return self.canary_version is not None
-
-    @property
-    def record(self) -> AliasRecord | None:
-        return AliasRecord.decode(self.description)
 
     def traffic(self) -> dict[str, float]:
         shares = {self.stable_version: round(1.0 - self.canary_weight, 6)}
@@ -51,7 +47,6 @@ class PublishedVersion:
     description: str
     state: str | None
     last_modified: str | None
-    code_sha256: str | None
     environment: dict[str, str]
 
     @property
@@ -66,51 +61,22 @@ class PublishedVersion:
         return self.environment.get(MODEL_VERSION_ENV)
 
     @property
+    def model_sha256(self) -> str | None:
+        record = self.record
+        return record.model_sha256 or None if record is not None else None
+
+    @property
     def number(self) -> int:
         return int(self.version)
-
-
-def is_numbered_version(version: str) -> bool:
-    return bool(_NUMBERED_VERSION.match(version))
-
-
-@contextmanager
-def aws_errors(action: str) -> Iterator[None]:
-    """Turn boto errors into ReleaseErrors that say what was being done."""
-    try:
-        yield
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
-        message = error.response.get("Error", {}).get("Message", str(error))
-        if code == "ResourceNotFoundException":
-            raise RefusedError(f"{action}: not found ({message})") from error
-        if code == "PreconditionFailedException":
-            raise RefusedError(
-                f"{action}: the alias changed while this command ran (someone else is "
-                "releasing?); re-run `release status` and try again"
-            ) from error
-        raise ReleaseError(f"{action}: {code or 'AWS error'}: {message}") from error
-    except BotoCoreError as error:
-        raise ReleaseError(f"{action}: {error}") from error
 
 
 class LambdaFunction:
     """One function and its traffic alias; every method is a thin, checked boto3 call."""
 
-    def __init__(
-        self,
-        client: Any,
-        function_name: str,
-        alias: str,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, client: Any, function_name: str, alias: str) -> None:
         self._client = client
         self.function_name = function_name
         self.alias = alias
-        self._sleep = sleep
-        self._clock = clock
-        self._function_arn: str | None = None
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -123,33 +89,21 @@ class LambdaFunction:
             config: dict[str, Any] = self._client.get_function_configuration(**kwargs)
         return config
 
-    def function_arn(self) -> str:
-        if self._function_arn is None:
-            arn: str = self.configuration()["FunctionArn"]
-            # A qualified ARN (…:function:name:qualifier) cannot carry tags.
-            self._function_arn = ":".join(arn.split(":")[:7])
-        return self._function_arn
-
     def alias_state(self) -> AliasState:
         with aws_errors(f"reading alias {self.alias!r} of function {self.function_name}"):
             alias = self._client.get_alias(FunctionName=self.function_name, Name=self.alias)
         weights: dict[str, float] = (alias.get("RoutingConfig") or {}).get(
             "AdditionalVersionWeights"
         ) or {}
-        # Lambda allows one additional version; a zero weight is no canary at all.
-        canary = [(version, float(weight)) for version, weight in weights.items() if weight > 0]
-        if len(canary) > 1:
-            raise ReleaseError(
-                f"alias {self.alias!r} routes to several additional versions {weights}; "
-                "this tool only manages a single canary"
-            )
+        # Lambda allows one additional version; a zero weight is no shift at all.
+        shifted = [(version, float(weight)) for version, weight in weights.items() if weight > 0]
+        if len(shifted) > 1:
+            raise ReleaseError(f"alias {self.alias!r} routes to several versions {weights}")
         return AliasState(
             name=self.alias,
             stable_version=str(alias["FunctionVersion"]),
-            canary_version=canary[0][0] if canary else None,
-            canary_weight=canary[0][1] if canary else 0.0,
-            description=alias.get("Description", "") or "",
-            revision_id=alias.get("RevisionId"),
+            canary_version=shifted[0][0] if shifted else None,
+            canary_weight=shifted[0][1] if shifted else 0.0,
         )
 
     def published_versions(self) -> list[PublishedVersion]:
@@ -180,44 +134,15 @@ class LambdaFunction:
             ) from error
         return _published_version(config)
 
-    def tags(self) -> dict[str, str]:
-        with aws_errors(f"reading tags of function {self.function_name}"):
-            tags: dict[str, str] = self._client.list_tags(Resource=self.function_arn()).get(
-                "Tags", {}
-            )
-        return tags
+    def function_exists(self, name: str) -> bool:
+        try:
+            with aws_errors(f"reading function {name}"):
+                self._client.get_function_configuration(FunctionName=name)
+        except RefusedError:
+            return False
+        return True
 
     # --- writing ---------------------------------------------------------------------------
-
-    def update_alias(
-        self,
-        *,
-        function_version: str,
-        canary: tuple[str, float] | None,
-        description: str,
-        revision_id: str | None,
-    ) -> AliasState:
-        """Point the alias in one call (atomic for callers of the alias)."""
-        weights = {} if canary is None else {canary[0]: round(canary[1], 5)}
-        kwargs: dict[str, Any] = {
-            "FunctionName": self.function_name,
-            "Name": self.alias,
-            "FunctionVersion": function_version,
-            "Description": description,
-            "RoutingConfig": {"AdditionalVersionWeights": weights},
-        }
-        if revision_id:
-            # Optimistic lock: AWS rejects the update if the alias changed since we read it.
-            kwargs["RevisionId"] = revision_id
-        with aws_errors(f"updating alias {self.alias!r} of function {self.function_name}"):
-            self._client.update_alias(**kwargs)
-        state = self.alias_state()
-        expected_canary = None if canary is None else canary[0]
-        if state.stable_version != function_version or state.canary_version != expected_canary:
-            raise ReleaseError(
-                f"alias {self.alias!r} did not take the update: it routes {state.traffic()}"
-            )
-        return state
 
     def update_image(self, image_uri: str) -> str:
         """Point $LATEST at a new container image; returns the new code SHA-256."""
@@ -236,51 +161,52 @@ class LambdaFunction:
             published: dict[str, Any] = self._client.publish_version(**kwargs)
         return published
 
-    def tag(self, tags: dict[str, str]) -> None:
-        with aws_errors(f"tagging function {self.function_name}"):
-            self._client.tag_resource(Resource=self.function_arn(), Tags=tags)
+    # --- waiting (boto3 waiters) -----------------------------------------------------------
 
-    # --- waiting ---------------------------------------------------------------------------
+    def wait_until_updated(self, timeout_seconds: float) -> None:
+        """$LATEST's last update finished (image updates stay InProgress for a while)."""
+        try:
+            wait(
+                self._client,
+                "function_updated_v2",
+                timeout_seconds,
+                FunctionName=self.function_name,
+            )
+        except WaiterError as error:
+            raise ReleaseError(
+                f"update of function {self.function_name} did not succeed within "
+                f"{timeout_seconds:.0f}s: {_lambda_reason(error, 'LastUpdateStatus')}"
+            ) from error
 
-    def wait_until_updated(self, timeout_seconds: float, poll_seconds: float = 2.0) -> None:
-        """Wait for $LATEST's last update to finish; fail if it failed or took too long."""
-        deadline = self._clock() + timeout_seconds
-        while True:
-            config = self.configuration()
-            status = config.get("LastUpdateStatus") or "Successful"
-            if status == "Successful":
-                return
-            if status == "Failed":
-                raise ReleaseError(
-                    f"update of function {self.function_name} failed: "
-                    f"{config.get('LastUpdateStatusReasonCode', '')} "
-                    f"{config.get('LastUpdateStatusReason', '')}".strip()
-                )
-            if self._clock() >= deadline:
-                raise ReleaseError(
-                    f"update of function {self.function_name} still {status} after "
-                    f"{timeout_seconds:.0f}s"
-                )
-            self._sleep(poll_seconds)
+    def wait_until_active(self, version: str, timeout_seconds: float) -> None:
+        """A published image version is Active (it starts Pending while Lambda optimises it)."""
+        try:
+            wait(
+                self._client,
+                "published_version_active",
+                timeout_seconds,
+                FunctionName=self.function_name,
+                Qualifier=version,
+            )
+        except WaiterError as error:
+            raise ReleaseError(
+                f"version {version} of function {self.function_name} did not become Active "
+                f"within {timeout_seconds:.0f}s: {_lambda_reason(error, 'State')}"
+            ) from error
 
-    def wait_until_active(
-        self, version: str, timeout_seconds: float, poll_seconds: float = 2.0
-    ) -> None:
-        """Wait for a published version to be Active (image versions start Pending)."""
-        deadline = self._clock() + timeout_seconds
-        while True:
-            config = self.configuration(version)
-            state = config.get("State") or "Active"
-            if state == "Active":
-                return
-            if state == "Failed":
-                raise ReleaseError(
-                    f"version {version} of function {self.function_name} failed to become "
-                    f"active: {config.get('StateReasonCode', '')} {config.get('StateReason', '')}"
-                )
-            if self._clock() >= deadline:
-                raise ReleaseError(f"version {version} still {state} after {timeout_seconds:.0f}s")
-            self._sleep(poll_seconds)
+
+def _lambda_reason(error: WaiterError, field: str) -> str:
+    """Lambda's own words for a failed update or version (e.g. ImagePullFailed: ...)."""
+    last: dict[str, Any] = dict(error.last_response or {})
+    config: dict[str, Any] = last.get("Configuration", last)
+    status = config.get(field)
+    code = config.get(f"{field}ReasonCode") or config.get(
+        f"{field.removesuffix('Status')}ReasonCode"
+    )
+    reason = config.get(f"{field}Reason") or config.get(f"{field.removesuffix('Status')}Reason")
+    if status and (code or reason):
+        return f"{status}: {code or ''} {reason or ''}".strip()
+    return waiter_reason(error)
 
 
 def _published_version(config: dict[str, Any]) -> PublishedVersion:
@@ -289,6 +215,5 @@ def _published_version(config: dict[str, Any]) -> PublishedVersion:
         description=config.get("Description", "") or "",
         state=config.get("State"),
         last_modified=config.get("LastModified"),
-        code_sha256=config.get("CodeSha256"),
         environment=dict((config.get("Environment") or {}).get("Variables") or {}),
     )
