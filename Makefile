@@ -6,11 +6,11 @@ SHELL := /bin/bash
 VENV      := .venv
 BIN       := $(VENV)/bin
 STAMP     := $(VENV)/.setup-stamp
-SRC_TREES := scripts/loan-generator/src scripts/platform-testkit/src scripts/db-bootstrap/src risk-monitoring/src \
+SRC_TREES := scripts/loan-generator/src scripts/platform-testkit/src db-bootstrap/src risk-monitoring/src \
              scripts/release-tool/src feature-pipeline/src model-training/src inference-service/src
-PY_TREES  := scripts e2e risk-monitoring feature-pipeline model-training inference-service infra/tests infra/scripts
+PY_TREES  := scripts e2e db-bootstrap risk-monitoring feature-pipeline model-training inference-service infra/tests infra/scripts
 LOCKS     := requirements.lock requirements-checkov.lock requirements-bootstrap.lock
-PYPROJECTS := $(wildcard scripts/*/pyproject.toml) risk-monitoring/pyproject.toml feature-pipeline/pyproject.toml \
+PYPROJECTS := $(wildcard scripts/*/pyproject.toml) db-bootstrap/pyproject.toml risk-monitoring/pyproject.toml feature-pipeline/pyproject.toml \
               model-training/pyproject.toml inference-service/pyproject.toml
 
 # Where `make run` keeps its work (generated data, lake, store, registry, bundle).

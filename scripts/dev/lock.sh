@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.."
 UV=.venv/bin/uv
 compile() { "$UV" pip compile -q --generate-hashes --python-version 3.11 --no-header "$@"; }
 projects=()
-for p in scripts/*/pyproject.toml risk-monitoring/pyproject.toml feature-pipeline/pyproject.toml model-training/pyproject.toml \
+for p in scripts/*/pyproject.toml db-bootstrap/pyproject.toml risk-monitoring/pyproject.toml feature-pipeline/pyproject.toml model-training/pyproject.toml \
          inference-service/pyproject.toml; do
   projects+=("$p")
 done

@@ -29,7 +29,7 @@ SUITES = [
     "inference-service",
     "scripts/release-tool",
     "scripts/platform-testkit",
-    "scripts/db-bootstrap",
+    "db-bootstrap",
     "scripts/loan-generator",
 ]
 

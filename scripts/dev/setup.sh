@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 PACKAGES=(
   scripts/loan-generator
   scripts/platform-testkit
-  scripts/db-bootstrap
+  db-bootstrap
   risk-monitoring
   scripts/release-tool
   feature-pipeline

@@ -20,7 +20,7 @@ locals {
         source      = ["aws.codebuild"]
         detail-type = ["CodeBuild Build State Change"]
         detail = {
-          project-name = concat([for p in aws_codebuild_project.this : p.name], [aws_codebuild_project.training.name])
+          project-name = concat([for k in keys(local.projects) : "${var.name_prefix}-${k}"], [local.training_project_name])
           build-status = ["FAILED", "FAULT", "TIMED_OUT", "STOPPED"]
         }
       }

@@ -87,6 +87,7 @@ variable "test_suites" {
     "inference-service",
     "scripts/release-tool",
     "scripts/platform-testkit",
+    "db-bootstrap",
     "scripts/loan-generator",
   ]
 

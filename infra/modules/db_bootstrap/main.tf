@@ -1,4 +1,4 @@
-# db-bootstrap (scripts/db-bootstrap) as a CodeBuild project inside the VPC: the only component
+# db-bootstrap a CodeBuild project inside the VPC: the only component
 # that uses the RDS master user. It creates the service roles, databases, grants and default
 # privileges, sets each service role's password and writes it into that role's secret, which the
 # RDS Proxy reads. Idempotent: the infra-apply build runs it after every apply.

@@ -61,7 +61,7 @@ variable "db_security_group_id" {
 }
 
 variable "image_uri" {
-  description = "Image with the db-bootstrap command (scripts/db-bootstrap) in the market's ECR: <repository url>:<tag>. The pipeline overrides it per build with the image it just built."
+  description = "Image with the db-bootstrap command (db-bootstrap) in the market's ECR: <repository url>:<tag>. The pipeline overrides it per build with the image it just built."
   type        = string
 
   validation {

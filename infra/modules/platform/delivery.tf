@@ -39,7 +39,7 @@ module "cicd" {
     inference    = { url = module.ecr.repository_urls["inference"], arn = module.ecr.repository_arns["inference"], context = "inference-service", build_context = "inference-service" }
     training     = { url = module.ecr.repository_urls["training"], arn = module.ecr.repository_arns["training"], context = "model-training", build_context = "." }
     monitoring   = { url = module.ecr.repository_urls["monitoring"], arn = module.ecr.repository_arns["monitoring"], context = "risk-monitoring", build_context = "." }
-    db-bootstrap = { url = module.ecr.repository_urls["db-bootstrap"], arn = module.ecr.repository_arns["db-bootstrap"], context = "scripts/db-bootstrap", build_context = "." }
+    db-bootstrap = { url = module.ecr.repository_urls["db-bootstrap"], arn = module.ecr.repository_arns["db-bootstrap"], context = "db-bootstrap", build_context = "." }
   }
 
   terraform_state_bucket           = var.delivery.terraform_state_bucket

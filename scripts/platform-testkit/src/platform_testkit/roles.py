@@ -40,7 +40,7 @@ def find_db_bootstrap() -> str:
     if on_path:
         return on_path
     raise DbBootstrapMissingError(
-        f"`{COMMAND}` not found beside {sys.executable} or on PATH; install scripts/db-bootstrap "
+        f"`{COMMAND}` not found beside {sys.executable} or on PATH; install db-bootstrap "
         "(make setup does)"
     )
 
