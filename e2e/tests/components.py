@@ -9,12 +9,11 @@ import csv
 import gzip
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
@@ -236,12 +235,3 @@ def deliver_prediction_log(market: Market, lines: list[str], day: date) -> str:
     s3 = market.client("s3", market.credentials(firehose_role, "firehose.amazonaws.com"))
     s3.put_object(Bucket=bucket, Key=key, Body=gzip.compress(("\n".join(lines) + "\n").encode()))
     return f"s3://{bucket}/{key}"
-
-
-def yesterday_and_tomorrow(today: date) -> tuple[date, date]:
-    return today - timedelta(days=1), today + timedelta(days=1)
-
-
-def copy_tree(source: Path, target: Path) -> Path:
-    shutil.copytree(source, target)
-    return target

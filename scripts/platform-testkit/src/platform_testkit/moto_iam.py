@@ -128,3 +128,28 @@ def bucket_policies_see_tls() -> None:
 
     FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
     setattr(FakeBucket, _TRANSPORT_PATCHED_FLAG, True)
+
+
+_PREFIX_PATCHED_FLAG = "_platform_testkit_iam_prefixes"
+# SigV4 signing names whose IAM action prefix differs (moto builds the action from the former).
+IAM_PREFIX_OF_SIGNING_NAME = {"monitoring": "cloudwatch"}
+
+
+def actions_use_iam_prefixes() -> None:
+    """Patch moto to check ``cloudwatch:DescribeAlarms``, not ``monitoring:DescribeAlarms``:
+    CloudWatch signs as ``monitoring`` but policies name its actions ``cloudwatch:*``, so every
+    CloudWatch call under a correct policy was AccessDenied (idempotent)."""
+    from moto.iam.access_control import IAMRequestBase
+
+    if getattr(IAMRequestBase, _PREFIX_PATCHED_FLAG, False):
+        return
+    original = IAMRequestBase.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        prefix, _, action = self._action.partition(":")
+        if prefix in IAM_PREFIX_OF_SIGNING_NAME:
+            self._action = f"{IAM_PREFIX_OF_SIGNING_NAME[prefix]}:{action}"
+
+    IAMRequestBase.__init__ = init  # type: ignore[method-assign]
+    setattr(IAMRequestBase, _PREFIX_PATCHED_FLAG, True)
