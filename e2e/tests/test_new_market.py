@@ -193,7 +193,10 @@ def start_codedeploy(market: Market, traffic: CanaryTraffic, lambdas: LambdaServ
             result: dict[str, Any] = super().call(operation, body)
             return result
 
-    codedeploy = CodeDeploy(market.client("lambda", role), market.client("cloudwatch", role))
+    codedeploy = CodeDeploy(
+        ServiceRoleLambda(market.client("lambda", role), market.client("lambda")),
+        market.client("cloudwatch", role),
+    )
     group = market.resource("module.inference.aws_codedeploy_deployment_group.this")
     app = market.resource("module.inference.aws_codedeploy_app.this")
     codedeploy.call("CreateApplication", {"applicationName": app["name"]})
@@ -253,6 +256,23 @@ def start_codedeploy(market: Market, traffic: CanaryTraffic, lambdas: LambdaServ
 
     codedeploy.register_hook(hook_name, run_hook)
     return codedeploy
+
+
+class ServiceRoleLambda:
+    """The deployment group's Lambda client: alias reads and shifts under its service role. The
+    stand-in also checks that the target version exists with GetFunctionConfiguration, a call
+    of its own that CodeDeploy's role (like AWS's AWSCodeDeployRoleForLambda) is not granted:
+    that one call goes out as the admin."""
+
+    def __init__(self, as_role: Any, as_admin: Any) -> None:
+        self._as_role = as_role
+        self._as_admin = as_admin
+
+    def get_function_configuration(self, **kwargs: Any) -> Any:
+        return self._as_admin.get_function_configuration(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._as_role, name)
 
 
 def canary_alarm(market: Market, name: str) -> str:
