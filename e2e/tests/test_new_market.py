@@ -397,7 +397,7 @@ def new_market_flow(
 
     # 5. Only now does the registry move (the state machine's promote stage).
     run_training_stage(market, "promote", {**training_env, "MODEL_VERSION": "1"}, tmp_path / "p1")
-    assert registry.get_model_version_by_alias(MODEL, "champion").version == "1"
+    assert str(registry.get_model_version_by_alias(MODEL, "champion").version) == "1"
     champion = champion_pointer(admin_s3, buckets["artifacts"])
     assert champion["model_version"] == "1"
 
@@ -419,7 +419,7 @@ def new_market_flow(
     alias = market.client("lambda").get_alias(FunctionName=function, Name="live")
     assert not alias.get("RoutingConfig", {}).get("AdditionalVersionWeights")
     assert model_behind_alias(market, function) == "1"
-    assert registry.get_model_version_by_alias(MODEL, "champion").version == "1"
+    assert str(registry.get_model_version_by_alias(MODEL, "champion").version) == "1"
     assert champion_pointer(admin_s3, buckets["artifacts"]) == champion
 
     # 8. The state machine's task calls that the emulator can execute, as its role.
