@@ -13,6 +13,7 @@ from typing import Any
 import psycopg2
 import pytest
 from pyspark.sql import SparkSession
+from sqlalchemy.engine import make_url
 
 from feature_pipeline.config import SparkSettings
 from feature_pipeline.spark_session import build_session
@@ -129,7 +130,8 @@ def store_roles(postgres_url: str) -> str:
 
 def prepare_store_database(url: str) -> StoreDatabase:
     """Set up an empty database as the bootstrap sets up `features`; URLs per role."""
-    database = url.rsplit("/", 1)[1].split("?", 1)[0]
+    # Parsed, not split: the URL's query may carry a path (sslrootcert=/.../ca.crt).
+    database = make_url(url).database
     readers = ", ".join(SERVING_ROLES)
     _execute(
         url,

@@ -202,7 +202,7 @@ def test_a_file_without_header_has_no_header_line(spark: SparkSession) -> None:
 
 
 def test_duplicate_lines_get_their_text_back_from_a_rescan(spark: SparkSession) -> None:
-    lines = [raw_line(loan_id="7", loan_amount="100.0"), raw_line(loan_id="7", loan_amount="2.0")]
+    lines = [raw_line(loan_id="7", loan_amount="100.0"), raw_line(loan_id="7", loan_amount="200.0")]
     frame = lines_frame(spark, lines, blocks=2)
     validated = validate(frame, WINDOW)
     counts = summarise(row.asDict() for row in quality_stats_by_block(validated).collect())

@@ -1,60 +1,20 @@
-"""The AWS SDKs' variables reach every boto3 client: AWS_REGION (which boto3 alone ignores),
-AWS_DEFAULT_REGION, AWS_PROFILE, AWS_ENDPOINT_URL."""
+"""The AWS SDKs' variables reach this service's boto3 clients: AWS_REGION (which boto3 alone
+ignores) before AWS_DEFAULT_REGION before the profile's region; AWS_ENDPOINT_URL."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-from urllib.parse import parse_qs, urlparse
-
-import boto3
 import pytest
 import sqlalchemy as sa
 
 from inference_service.database import install_iam_token_hook
-
-# (variables set, region every client must use). A profile's region comes from AWS_CONFIG_FILE.
-REGION_CASES = [
-    ({"AWS_REGION": "eu-west-3", "AWS_DEFAULT_REGION": "us-east-1"}, "eu-west-3"),
-    ({"AWS_REGION": "eu-west-3", "AWS_PROFILE": "market"}, "eu-west-3"),
-    ({"AWS_DEFAULT_REGION": "ap-south-1"}, "ap-south-1"),
-    ({"AWS_PROFILE": "market"}, "sa-east-1"),
-]
-
-
-@pytest.fixture
-def aws_variables(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Callable[[dict[str, str]], None]:
-    config = tmp_path / "aws-config"
-    config.write_text("[profile market]\nregion = sa-east-1\n")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-    # boto3's default session keeps the config file it read first; a process reads it once.
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
-
-    def apply(variables: dict[str, str]) -> None:
-        for name, value in variables.items():
-            monkeypatch.setenv(name, value)
-
-    return apply
-
-
-def token_region(token: str) -> str:
-    """The region an RDS IAM token was signed for (its credential scope)."""
-    credential = parse_qs(urlparse(f"https://{token}").query)["X-Amz-Credential"][0]
-    return credential.split("/")[2]
-
+from platform_testkit.aws_variables import EMULATOR, REGION_CASES, SetVariables, token_region
 
 STORE = "postgresql+psycopg2://inference@proxy.example:5432/features"
 
 
 @pytest.mark.parametrize(("variables", "region"), REGION_CASES)
 def test_store_tokens_use_the_region_of_the_variables(
-    aws_variables: Callable[[dict[str, str]], None], variables: dict[str, str], region: str
+    aws_variables: SetVariables, variables: dict[str, str], region: str
 ) -> None:
     aws_variables(variables)
     url = sa.make_url(STORE)
@@ -63,3 +23,14 @@ def test_store_tokens_use_the_region_of_the_variables(
     cparams: dict[str, str] = {}
     engine.dialect.dispatch.do_connect(engine.dialect, None, [], cparams)
     assert token_region(cparams["password"]) == region
+
+
+def test_the_secret_client_uses_the_region_and_endpoint(aws_variables: SetVariables) -> None:
+    from inference_service import aws
+
+    aws_variables(EMULATOR)
+    client = aws.client("secretsmanager")  # what key_reader hands to Powertools
+    assert (client.meta.region_name, client.meta.endpoint_url) == (
+        EMULATOR["AWS_REGION"],
+        EMULATOR["AWS_ENDPOINT_URL"],
+    )

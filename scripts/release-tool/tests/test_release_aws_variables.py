@@ -1,64 +1,33 @@
-"""The AWS SDKs' variables reach every boto3 client: AWS_REGION (which boto3 alone ignores),
-AWS_DEFAULT_REGION, AWS_PROFILE, AWS_ENDPOINT_URL."""
+"""The AWS SDKs' variables reach this service's boto3 clients: AWS_REGION (which boto3 alone
+ignores) before AWS_DEFAULT_REGION before the profile's region; AWS_ENDPOINT_URL."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Iterator
 
-import boto3
 import pytest
 
+from platform_testkit.aws_variables import EMULATOR, REGION_CASES, SetVariables
 from release_tool.cli import aws_session
 
-# (variables set, region every client must use). A profile's region comes from AWS_CONFIG_FILE.
-REGION_CASES = [
-    ({"AWS_REGION": "eu-west-3", "AWS_DEFAULT_REGION": "us-east-1"}, "eu-west-3"),
-    ({"AWS_REGION": "eu-west-3", "AWS_PROFILE": "market"}, "eu-west-3"),
-    ({"AWS_DEFAULT_REGION": "ap-south-1"}, "ap-south-1"),
-    ({"AWS_PROFILE": "market"}, "sa-east-1"),
-]
 
-
-@pytest.fixture
-def aws_variables(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Callable[[dict[str, str]], None]:
-    config = tmp_path / "aws-config"
-    config.write_text("[profile market]\nregion = sa-east-1\n")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-    # boto3's default session keeps the config file it read first; a process reads it once.
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
-
-    def apply(variables: dict[str, str]) -> None:
-        for name, value in variables.items():
-            monkeypatch.setenv(name, value)
-
-    return apply
+@pytest.fixture(autouse=True)
+def _fresh_session() -> Iterator[None]:
+    aws_session.cache_clear()  # one session per process: each case is a new process here
+    yield
+    aws_session.cache_clear()
 
 
 @pytest.mark.parametrize(("variables", "region"), REGION_CASES)
 def test_release_clients_use_the_region_of_the_variables(
-    aws_variables: Callable[[dict[str, str]], None], variables: dict[str, str], region: str
+    aws_variables: SetVariables, variables: dict[str, str], region: str
 ) -> None:
     aws_variables(variables)
-    aws_session.cache_clear()
-    try:
-        assert aws_session().client("codedeploy").meta.region_name == region
-    finally:
-        aws_session.cache_clear()
+    assert aws_session().client("codedeploy").meta.region_name == region
 
 
 def test_release_clients_go_to_the_endpoint_of_aws_endpoint_url(
-    aws_variables: Callable[[dict[str, str]], None],
+    aws_variables: SetVariables,
 ) -> None:
-    aws_variables({"AWS_REGION": "eu-west-3", "AWS_ENDPOINT_URL": "http://emulator.example:4566"})
-    aws_session.cache_clear()
-    try:
-        assert aws_session().client("lambda").meta.endpoint_url == "http://emulator.example:4566"
-    finally:
-        aws_session.cache_clear()
+    aws_variables(EMULATOR)
+    assert aws_session().client("lambda").meta.endpoint_url == EMULATOR["AWS_ENDPOINT_URL"]
