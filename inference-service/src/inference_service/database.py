@@ -26,6 +26,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
+from inference_service import aws
+
 StoreAuth = Literal["password", "iam"]
 APPLICATION_NAME = "inference-service"
 # Stay under the idle-connection reapers in front of the database (RDS Proxy, NAT: 350 s).
@@ -105,9 +107,7 @@ def _iam_connect_args(url: URL) -> dict[str, Any]:
 
 def install_iam_token_hook(engine: Engine, url: URL) -> None:
     """Mint an RDS IAM token for every new connection of `engine` (host, port, role of `url`)."""
-    import boto3  # imported here: only deployments in `iam` mode pay for boto3's import
-
-    client = boto3.client("rds")
+    client = aws.client("rds")  # boto3 is imported only by deployments in `iam` mode
     region = client.meta.region_name
     host, port, user = url.host, url.port or 5432, url.username
 

@@ -255,7 +255,7 @@ variable "runner_memory_mb" {
 }
 
 variable "runner_timeout_seconds" {
-  description = "Timeout of one monitoring run (a day at 100 req/s took 202 s; past ~4x that traffic move the job to a Glue Python shell job)."
+  description = "Timeout of one monitoring run (risk-monitoring/README.md, Benchmarks, has the time a day at 100 req/s takes; traffic that would not fit in 900 s belongs in a Glue Python shell job)."
   type        = number
   default     = 900
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from platform_testkit import aws, postgres, postgres_server, roles
+from platform_testkit import aws_variables as aws_variables_module
 
 if TYPE_CHECKING:
     from platform_testkit.iam import IamEnforcement
@@ -163,6 +164,15 @@ def aws_iam(aws_endpoint: str) -> Iterator[IamEnforcement]:
 
     with enforced_iam(aws_endpoint) as enforcement:
         yield enforcement
+
+
+@pytest.fixture
+def aws_variables(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[aws_variables_module.SetVariables]:
+    """``aws_variables({"AWS_REGION": ...})`` sets a case of the SDKs' variables
+    (:mod:`platform_testkit.aws_variables`) on a clean slate: no region, profile or endpoint."""
+    yield from aws_variables_module.variables_setter(monkeypatch, tmp_path)
 
 
 # --- PostgreSQL --------------------------------------------------------------------------------
