@@ -8,6 +8,8 @@ minted per new connection for the right host, port, role and region, and sent as
 
 from __future__ import annotations
 
+import asyncio
+
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -17,7 +19,7 @@ from isvc_postgres import StoreServer
 from isvc_support import AS_OF, FEATURES, KNOWN_CUSTOMERS, RUN_ID
 from sqlalchemy import event
 
-from inference_service.database import build_engine
+from inference_service.database import build_async_engine, build_engine
 from inference_service.store import FeatureStore, StoreUnavailableError
 
 DTYPES = dict(FEATURES)
@@ -133,48 +135,77 @@ def test_iam_mode_mints_a_token_per_new_connection(
     assert len(query["X-Amz-Signature"]) == 64
 
 
+def _store(url: str, *, concurrent: bool, auth: str = "password") -> FeatureStore:
+    """A store as Lambda (inline psycopg2) or a uvicorn server (asyncio psycopg 3) builds it."""
+    async_engine = (
+        build_async_engine(url, auth=auth, pool_size=2)  # type: ignore[arg-type]
+        if concurrent
+        else None
+    )
+    return FeatureStore(build_engine(url, auth=auth), DTYPES, async_engine)  # type: ignore[arg-type]
+
+
+async def _get_then_close(store: FeatureStore, customer_id: int) -> Any:
+    try:
+        return await store.get(customer_id)
+    finally:
+        await store.aclose()
+
+
+BOTH_PATHS = pytest.mark.parametrize("concurrent", [False, True], ids=["lambda", "server"])
+
+
+@BOTH_PATHS
 def test_iam_mode_verifies_the_server_against_certifi_by_default(
-    tls_postgres: StoreServer, features_db: str
+    tls_postgres: StoreServer, features_db: str, concurrent: bool
 ) -> None:
     # Without sslrootcert in the URL the CA bundle is certifi's, which does not hold the test
     # CA: the server's certificate is refused, as an impostor's would be.
     url = f"postgresql+psycopg2://inference@{tls_postgres.host}:{tls_postgres.port}/{features_db}"
-    store = FeatureStore(build_engine(url, auth="iam"), DTYPES)
-    try:
-        with pytest.raises(StoreUnavailableError):
-            store.get(1)
-    finally:
-        store.close()
-
-
-def test_plain_tcp_and_the_wrong_role_are_refused(
-    tls_postgres: StoreServer, features_db: str
-) -> None:
-    no_tls = FeatureStore(
-        build_engine(tls_postgres.url("inference", features_db, sslmode="disable")), DTYPES
-    )
+    store = _store(url, concurrent=concurrent, auth="iam")
+    store.schema_verified = True  # go straight to the lookup's own connection
     with pytest.raises(StoreUnavailableError):
-        no_tls.get(1)
-    no_tls.close()
+        asyncio.run(_get_then_close(store, 1))
+
+
+@BOTH_PATHS
+def test_plain_tcp_and_the_wrong_role_are_refused(
+    tls_postgres: StoreServer, features_db: str, concurrent: bool
+) -> None:
+    no_tls = _store(
+        tls_postgres.url("inference", features_db, sslmode="disable"), concurrent=concurrent
+    )
+    no_tls.schema_verified = True
+    with pytest.raises(StoreUnavailableError):
+        asyncio.run(_get_then_close(no_tls, 1))
     # A role of another service has no CONNECT privilege on the store's database.
-    wrong = FeatureStore(build_engine(tls_postgres.url("mlflow", features_db)), DTYPES)
+    wrong = _store(tls_postgres.url("mlflow", features_db), concurrent=concurrent)
     with pytest.raises(StoreUnavailableError):
         wrong.verify_schema()
-    wrong.close()
+    wrong.schema_verified = True
+    with pytest.raises(StoreUnavailableError):
+        asyncio.run(_get_then_close(wrong, 1))
     engine = build_engine(tls_postgres.url("mlflow", features_db))
     with pytest.raises(Exception, match="permission denied for database"):
         engine.connect()
     engine.dispose()
 
 
-def test_ids_are_bound_parameters(tls_postgres: StoreServer, features_db: str) -> None:
-    store = FeatureStore(build_engine(tls_postgres.url("inference", features_db)), DTYPES)
-    try:
-        # Way past what a hand-built IN list would tolerate; all bound, all found.
-        ids = [*KNOWN_CUSTOMERS] * 50 + list(range(10_000, 10_500))
-        assert sorted(store.get_many(ids).rows) == sorted(KNOWN_CUSTOMERS)
-    finally:
-        store.close()
+@BOTH_PATHS
+def test_ids_are_bound_parameters(
+    tls_postgres: StoreServer, features_db: str, concurrent: bool
+) -> None:
+    store = _store(tls_postgres.url("inference", features_db), concurrent=concurrent)
+
+    async def scenario() -> Any:
+        try:
+            # Way past what a hand-built IN list would tolerate; all bound, all found.
+            ids = [*KNOWN_CUSTOMERS] * 50 + list(range(10_000, 10_500))
+            return await store.get_many(ids)
+        finally:
+            await store.aclose()
+
+    assert sorted(asyncio.run(scenario()).rows) == sorted(KNOWN_CUSTOMERS)
 
 
 def test_a_dead_pooled_connection_is_replaced_without_an_error(
@@ -235,4 +266,4 @@ def test_unreachable_postgres_is_store_unavailable() -> None:
         build_engine(f"postgresql+psycopg2://u@127.0.0.1:{port}/db", connect_timeout=1), DTYPES
     )
     with pytest.raises(StoreUnavailableError):
-        store.get(1)
+        asyncio.run(_get_then_close(store, 1))
