@@ -201,6 +201,21 @@ class _SqliteRows:
             self._close()
 
 
+class _PostgresStatements:
+    """The lookup statement for one id (every /predict: a scalar parameter is cheaper to adapt
+    than an array) or many (one array parameter, however many ids)."""
+
+    def __init__(self, columns: Sequence[str]) -> None:
+        select = f"SELECT {', '.join(columns)} FROM {TABLE_NAME} WHERE id "  # noqa: S608
+        self._one = select + "= %s"
+        self._many = select + "= ANY(%s)"
+
+    def lookup(self, customer_ids: Sequence[int]) -> tuple[str, tuple[Any, ...]]:
+        if len(customer_ids) == 1:
+            return self._one, (customer_ids[0],)
+        return self._many, (list(customer_ids),)
+
+
 class _PooledRows:
     """Lookups on pooled psycopg2 connections, inline (one request at a time: Lambda); a
     connection found dead is retried once."""
@@ -209,10 +224,10 @@ class _PooledRows:
 
     def __init__(self, engine: Engine, columns: Sequence[str]) -> None:
         self._engine = engine
-        self._sql = f"SELECT {', '.join(columns)} FROM {TABLE_NAME} WHERE id = ANY(%s)"  # noqa: S608
+        self._statements = _PostgresStatements(columns)
 
     async def fetch(self, customer_ids: Sequence[int]) -> list[tuple[Any, ...]]:
-        params = (list(customer_ids),)
+        sql, params = self._statements.lookup(customer_ids)
         dbapi_error = self._engine.dialect.loaded_dbapi.Error
         for attempt in (1, 2):
             try:
@@ -222,7 +237,7 @@ class _PooledRows:
                 raise StoreUnavailableError(_describe(err)) from err
             try:
                 cursor = connection.cursor()
-                cursor.execute(self._sql, params)
+                cursor.execute(sql, params)
                 rows = list(cursor.fetchall())
                 cursor.close()
                 return rows
@@ -251,12 +266,12 @@ class _AsyncPooledRows:
 
     def __init__(self, engine: AsyncEngine, columns: Sequence[str]) -> None:
         self._engine = engine
-        self._sql = f"SELECT {', '.join(columns)} FROM {TABLE_NAME} WHERE id = ANY(%s)"  # noqa: S608
+        self._statements = _PostgresStatements(columns)
 
     async def fetch(self, customer_ids: Sequence[int]) -> list[tuple[Any, ...]]:
         import psycopg
 
-        params = (list(customer_ids),)
+        sql, params = self._statements.lookup(customer_ids)
         for attempt in (1, 2):
             try:
                 async with self._engine.connect() as connection:
@@ -264,7 +279,7 @@ class _AsyncPooledRows:
                     driver = pooled.driver_connection
                     try:
                         async with driver.cursor() as cursor:
-                            await cursor.execute(self._sql, params)
+                            await cursor.execute(sql, params)
                             return await cursor.fetchall()
                     except psycopg.Error as err:
                         gone = driver.broken or driver.closed
