@@ -135,6 +135,47 @@ def test_iam_mode_mints_a_token_per_new_connection(
     assert len(query["X-Amz-Signature"]) == 64
 
 
+def test_server_connections_mint_a_token_each_verify_tls_and_prepare_nothing(
+    tls_postgres: StoreServer, features_db: str
+) -> None:
+    """The asyncio engine of a uvicorn server: same token hook and TLS as Lambda's, and no
+    server-side prepared statement (RDS Proxy would pin the session to one connection)."""
+    url = tls_postgres.url("inference", features_db, sslmode="disable")  # iam forces TLS
+    engine = build_async_engine(url, auth="iam", pool_size=2)
+    store = FeatureStore(build_engine(url, auth="iam"), DTYPES, engine)
+    passwords: list[str] = []
+
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def capture(dialect: Any, record: Any, cargs: Any, cparams: dict[str, Any]) -> None:
+        passwords.append(cparams["password"])  # runs after the service's own hook
+
+    async def scenario() -> tuple[Any, ...]:
+        try:
+            # Two lookups in flight at once need two connections; then many on one of them
+            # (psycopg 3 would prepare a statement on its fifth execution by default).
+            pair = await asyncio.gather(store.get(1), store.get(5008827))
+            assert [row.customer_id for row in pair if row] == [1, 5008827]
+            for _ in range(12):
+                await store.get(1)
+            await store.get_many([1, 5008827])
+            async with engine.connect() as conn:
+                return (
+                    await conn.exec_driver_sql(
+                        "SELECT current_user, s.ssl, current_setting('application_name'),"
+                        " (SELECT count(*) FROM pg_prepared_statements)"
+                        " FROM pg_stat_ssl s WHERE s.pid = pg_backend_pid()"
+                    )
+                ).one()
+        finally:
+            await store.aclose()
+
+    user, ssl, application, prepared = asyncio.run(scenario())
+    assert (user, ssl, application) == ("inference", True, "inference-service")
+    assert prepared == 0
+    assert len(passwords) == 2
+    assert all("Action=connect" in p and "DBUser=inference" in p for p in passwords)
+
+
 def _store(url: str, *, concurrent: bool, auth: str = "password") -> FeatureStore:
     """A store as Lambda (inline psycopg2) or a uvicorn server (asyncio psycopg 3) builds it."""
     async_engine = (
