@@ -18,11 +18,11 @@ import psycopg2
 import pytest
 from isvc_postgres import StoreServer
 from isvc_support import AS_OF, CUSTOMER_REF_KEY, KNOWN_CUSTOMERS, RUN_ID, TrainedBundle
-from platform_testkit.postgres import to_libpq_url
 from sqlalchemy import event
 
 from inference_service.config import Settings
 from inference_service.main import create_app, load_resources
+from platform_testkit.postgres import to_libpq_url
 
 ROWS = [(cid, *v, AS_OF, "2024-06-01", RUN_ID) for cid, v in KNOWN_CUSTOMERS.items()]
 POOL_SIZE = 2

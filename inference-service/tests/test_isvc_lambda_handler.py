@@ -8,7 +8,6 @@ them; see tests/events/.
 from __future__ import annotations
 
 import asyncio
-
 import base64
 import importlib
 import json

@@ -9,7 +9,6 @@ minted per new connection for the right host, port, role and region, and sent as
 from __future__ import annotations
 
 import asyncio
-
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit

@@ -34,9 +34,7 @@ def load_resources(
     `concurrent`: requests are served concurrently (uvicorn), see `build_resources`.
     """
     if getattr(app.state, "resources", None) is None:
-        app.state.resources = build_resources(
-            settings or app.state.settings, concurrent=concurrent
-        )
+        app.state.resources = build_resources(settings or app.state.settings, concurrent=concurrent)
         app.state.startup_error = None
 
 

@@ -277,6 +277,7 @@ class _AsyncPooledRows:
                 async with self._engine.connect() as connection:
                     pooled = await connection.get_raw_connection()
                     driver = pooled.driver_connection
+                    assert driver is not None  # a checked-out connection is open
                     try:
                         async with driver.cursor() as cursor:
                             await cursor.execute(sql, params)
