@@ -134,13 +134,16 @@ class ImageTree:
 
     def _mapped(self, value: str) -> str:
         """An ENV value with the image paths the build created mapped into the tree."""
-        parts = []
-        for part in value.split(":"):
-            if part.startswith("/") and self.host_path(part).exists():
-                parts.append(str(self.host_path(part)))
-            else:
-                parts.append(part)
-        return ":".join(parts)
+        return ":".join(
+            str(self.host_path(part)) if self._in_tree(part) else part for part in value.split(":")
+        )
+
+    def _in_tree(self, image_path: str) -> bool:
+        """An absolute path the build created, or one below a folder the build created."""
+        if not image_path.startswith("/"):
+            return False
+        path = Path(image_path)
+        return any(self.host_path(str(p)).exists() for p in (path, *path.parents) if p != Path("/"))
 
     def environment(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         """The image's ENV (paths mapped into the tree) plus ``extra``; nothing of the host's
@@ -390,8 +393,18 @@ class _Build:
                 tokens = tokens[2:]
             if tokens[:2] == ["pip", "install"]:
                 self.pip_install(tokens[2:], assignments)
+            elif tokens[:1] == ["rm"] and all(t.startswith(("/", "-")) for t in tokens[1:]):
+                for path in (t for t in tokens[1:] if not t.startswith("-")):
+                    self.remove(path)
             else:
                 self.skipped.append(part)
+
+    def remove(self, image_path: str) -> None:
+        target = self.tree(image_path)
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        else:
+            target.unlink(missing_ok=True)
 
     def pip_install(self, tokens: list[str], assignments: Mapping[str, str]) -> None:
         options: dict[str, str | bool] = {}
