@@ -18,9 +18,10 @@ from pathlib import Path
 import boto3
 import pytest
 import yaml
+from test_bootstrap import ROLES, can_log_in, local_endpoint, secret_value
+
 from platform_testkit.image_tree import ImageTree
 from platform_testkit.postgres import Endpoint
-from test_bootstrap import ROLES, can_log_in, local_endpoint, secret_value
 
 REPO = Path(__file__).resolve().parents[2]
 BUILDSPEC = REPO / "ci" / "buildspecs" / "db-bootstrap.yml"
@@ -44,9 +45,11 @@ def test_the_command_is_the_trees_own(image: ImageTree) -> None:
     report = image.isolation_report()
     assert report["flags"] == [1, 1]
     assert report["host_modules"] == []
+    assert report["foreign"] == []
     shown = image.run()  # CMD ["--help"]
     assert shown.returncode == 0, shown.stderr
-    assert "--master-secret-arn" in shown.stdout and "--service-secrets" in shown.stdout
+    assert "--master-secret-arn" in shown.stdout
+    assert "--service-secrets" in shown.stdout
     located = image.probe("import db_bootstrap; print(db_bootstrap.__file__)")
     assert located.startswith(str(image.host_path("/opt/db-bootstrap/db_bootstrap")))
 

@@ -14,6 +14,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+
 from platform_testkit.image_tree import parse_dockerfile, substitute
 
 from .conftest import MODULES, REPO, tool_missing
@@ -88,7 +89,9 @@ def test_every_base_image_is_pinned_by_digest(path: Path) -> None:
 
 def test_build_backends_are_pinned_to_the_hashed_build_lock() -> None:
     locked = dict(
-        re.findall(r"^([a-z0-9-]+)==(\S+) \\$", (REPO / "requirements-build.lock").read_text(), re.M)
+        re.findall(
+            r"^([a-z0-9-]+)==(\S+) \\$", (REPO / "requirements-build.lock").read_text(), re.M
+        )
     )
     projects = sorted(REPO.glob("*/pyproject.toml")) + sorted(REPO.glob("scripts/*/pyproject.toml"))
     assert len(projects) >= 8

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import boto3
 import pytest
+from test_monitoring_lambda import ARTIFACTS, NOW, deployment, event, put_day, served
+
 from platform_testkit.image_tree import ImageTree
 from platform_testkit.lambda_runtime import LambdaRuntimeApi
-from test_monitoring_lambda import ARTIFACTS, NOW, deployment, event, put_day, served
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICE = REPO / "risk-monitoring"
@@ -37,13 +38,12 @@ def test_the_tree_is_all_the_interpreter_sees(image: ImageTree) -> None:
     report = image.isolation_report()
     assert report["flags"] == [1, 1]
     assert report["host_modules"] == []
+    assert report["foreign"] == []
     located = image.probe("import risk_monitoring, scipy; print(risk_monitoring.__file__)")
     assert located.startswith(str(image.host_path("/var/task/risk_monitoring")))
 
 
-def test_scheduled_event_runs_the_job(
-    image: ImageTree, deployment: dict, tmp_path: Path
-) -> None:
+def test_scheduled_event_runs_the_job(image: ImageTree, deployment: dict, tmp_path: Path) -> None:
     put_day(served(deployment))
     aws = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
     log = tmp_path / "runtime.log"

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from platform_testkit.image_tree import ImageTree
 
 from model_training.config import TrainingConfig
+from platform_testkit.image_tree import ImageTree
 
 REPO = Path(__file__).resolve().parents[3]
 SERVICE = REPO / "model-training"
@@ -33,9 +33,11 @@ def test_the_command_is_the_trees_own(image: ImageTree) -> None:
     report = image.isolation_report()
     assert report["flags"] == [1, 1]
     assert report["host_modules"] == []
+    assert report["foreign"] == []
     help_run = image.run()  # CMD ["--help"]
     assert help_run.returncode == 0, help_run.stderr
-    assert "train" in help_run.stdout and "promote" in help_run.stdout
+    assert "train" in help_run.stdout
+    assert "promote" in help_run.stdout
     located = image.probe("import model_training; print(model_training.__file__)")
     assert located.startswith(str(image.host_path("/opt/model-training/model_training")))
 

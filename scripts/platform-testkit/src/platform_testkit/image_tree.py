@@ -31,11 +31,11 @@ import shlex
 import shutil
 import subprocess
 import sys
-import sysconfig
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 # The images' platform: python:3.11-slim (Debian 12, glibc 2.36), x86_64, CPython 3.11.
 PYTHON_PLATFORM = "x86_64-manylinux_2_28"
@@ -47,7 +47,7 @@ class ImageTreeError(RuntimeError):
     """The Dockerfile uses something the tree builder cannot reproduce, or a build step failed."""
 
 
-class ImageToolMissing(ImageTreeError):
+class ImageToolMissingError(ImageTreeError):
     """uv or pip is not available to assemble the tree."""
 
 
@@ -171,7 +171,9 @@ class ImageTree:
         search = self.sys_path()
         if argv[0] in {"python", "python3", "python3.11", "/usr/local/bin/python"}:
             if argv[1:2] != ["-m"] or len(argv) < 3:
-                raise ImageTreeError(f"only `python -m <module>` entry points are supported: {argv}")
+                raise ImageTreeError(
+                    f"only `python -m <module>` entry points are supported: {argv}"
+                )
             # `python -m` puts the working directory first, then PYTHONPATH.
             target = {"module": argv[2], "argv": [argv[2], *argv[3:]]}
             search = [workdir, *search]
@@ -205,7 +207,9 @@ class ImageTree:
             check=False,
         )
 
-    def start(self, env: Mapping[str, str] | None = None, log: Path | None = None) -> subprocess.Popen[bytes]:
+    def start(
+        self, env: Mapping[str, str] | None = None, log: Path | None = None
+    ) -> subprocess.Popen[bytes]:
         """Start the entry point in the background (Lambda images: it serves the Runtime API
         named by AWS_LAMBDA_RUNTIME_API in ``env``); output to ``log``. Stop it yourself."""
         output = log.open("wb") if log else subprocess.DEVNULL
@@ -221,16 +225,21 @@ class ImageTree:
             if log:
                 output.close()  # type: ignore[union-attr]
 
-    def isolation_report(self) -> dict[str, object]:
-        """What the isolated interpreter sees: its sys.path, and whether modules of the host's
-        environment (pytest, this kit) can be imported from it."""
+    def isolation_report(self) -> dict[str, Any]:
+        """What the isolated interpreter sees: its interpreter flags, the ``sys.path`` entries
+        that are neither in the tree nor the standard library (``foreign``), and which modules
+        of the host's environment (pytest, this kit) it can import."""
         code = (
-            "import importlib.util, json, sys\n"
-            "print(json.dumps({'sys_path': sys.path, 'flags': [sys.flags.isolated,"
-            " sys.flags.no_site], 'host_modules': [m for m in ('pytest', 'platform_testkit')"
+            "import importlib.util, json, os, sys, sysconfig\n"
+            f"root = {str(self.root)!r}\n"
+            "lib = os.path.dirname(sysconfig.get_path('stdlib'))\n"
+            "foreign = [p for p in sys.path if not (p.startswith(root) or"
+            " (p.startswith(lib) and 'site-packages' not in p))]\n"
+            "print(json.dumps({'flags': [sys.flags.isolated, sys.flags.no_site],"
+            " 'foreign': foreign, 'host_modules': [m for m in ('pytest', 'platform_testkit')"
             " if importlib.util.find_spec(m) is not None]}))"
         )
-        report: dict[str, object] = json.loads(self.probe(code))
+        report: dict[str, Any] = json.loads(self.probe(code))
         return report
 
     def probe(self, code: str, env: Mapping[str, str] | None = None) -> str:
@@ -275,12 +284,6 @@ def isolated_python() -> list[str]:
     return [base, "-I", "-S"]
 
 
-def stdlib_paths() -> list[str]:
-    """The standard library directories the isolated interpreter keeps on sys.path."""
-    paths = sysconfig.get_paths()
-    return [paths["stdlib"], paths["platstdlib"]]
-
-
 # --- building -------------------------------------------------------------------------------
 
 
@@ -296,7 +299,7 @@ def _uv() -> Path:
     candidate = Path(sys.executable).with_name("uv")
     found = candidate if candidate.exists() else shutil.which("uv")
     if not found:
-        raise ImageToolMissing("uv not found next to the interpreter or on PATH (make setup)")
+        raise ImageToolMissingError("uv not found next to the interpreter or on PATH (make setup)")
     return Path(found)
 
 
@@ -361,9 +364,7 @@ class _Build:
                 shutil.copytree(src, target, dirs_exist_ok=True, ignore=self._ignore_for(src))
                 self.copied[dest_image.rstrip("/") or "/"] = src
             else:
-                target_image = (
-                    f"{dest_image.rstrip('/')}/{src.name}" if into_dir else dest_image
-                )
+                target_image = f"{dest_image.rstrip('/')}/{src.name}" if into_dir else dest_image
                 self.tree(target_image).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(src, self.tree(target_image))
                 self.copied[target_image] = src
@@ -406,22 +407,22 @@ class _Build:
         else:
             target.unlink(missing_ok=True)
 
-    def pip_install(self, tokens: list[str], assignments: Mapping[str, str]) -> None:
+    def pip_install(self, arguments: list[str], assignments: Mapping[str, str]) -> None:
         options: dict[str, str | bool] = {}
         locks: list[str] = []
         projects: list[str] = []
-        iterator = iter(tokens)
-        for token in iterator:
-            if token in {"-r", "--requirement"}:
+        iterator = iter(arguments)
+        for argument in iterator:
+            if argument in {"-r", "--requirement"}:
                 locks.append(next(iterator))
-            elif token == "--target":
+            elif argument == "--target":
                 options["target"] = next(iterator)
-            elif token.startswith("--target="):
-                options["target"] = token.split("=", 1)[1]
-            elif token.startswith("--only-binary"):
-                value = token.split("=", 1)[1] if "=" in token else next(iterator)
+            elif argument.startswith("--target="):
+                options["target"] = argument.split("=", 1)[1]
+            elif argument.startswith("--only-binary"):
+                value = argument.split("=", 1)[1] if "=" in argument else next(iterator)
                 options["only_binary"] = value == ":all:"
-            elif token in {
+            elif argument in {
                 "--no-cache-dir",
                 "--require-hashes",
                 "--no-deps",
@@ -430,11 +431,11 @@ class _Build:
                 "--no-compile",
                 "-q",
             }:
-                options[token] = True
-            elif token.startswith("-"):
-                raise ImageTreeError(f"{self.dockerfile}: pip option {token!r} is not supported")
+                options[argument] = True
+            elif argument.startswith("-"):
+                raise ImageTreeError(f"{self.dockerfile}: pip option {argument!r} is not supported")
             else:
-                projects.append(token)
+                projects.append(argument)
         target = options.get("target")
         if not isinstance(target, str):
             raise ImageTreeError(f"{self.dockerfile}: pip install without --target")

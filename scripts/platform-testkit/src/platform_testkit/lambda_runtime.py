@@ -45,7 +45,7 @@ class LambdaRuntimeApi:
     @property
     def address(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"{host}:{port}"
+        return f"{host!s}:{port}"
 
     def environment(self) -> dict[str, str]:
         """What Lambda sets for a function's runtime process (the parts our images read)."""
@@ -92,7 +92,7 @@ class LambdaRuntimeApi:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 return  # the test's output stays the runtime's own
 
             def _reply(self, status: int, body: bytes = b"", headers: dict | None = None) -> None:
@@ -111,7 +111,7 @@ class LambdaRuntimeApi:
                 except ValueError:
                     return raw.decode(errors="replace")
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 if self.path != f"{PREFIX}/invocation/next":
                     self._reply(404)
                     return
@@ -133,7 +133,7 @@ class LambdaRuntimeApi:
                     },
                 )
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self._body()
                 if self.path == f"{PREFIX}/init/error":
                     api.init_error = body

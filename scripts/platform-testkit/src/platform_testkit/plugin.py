@@ -262,7 +262,9 @@ def postgres_fresh_server() -> Iterator[postgres_server.PostgresServer]:
 
 
 @pytest.fixture(scope="session")
-def image_tree(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., image_tree_module.ImageTree]:
+def image_tree(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[..., image_tree_module.ImageTree]:
     """``image_tree(dockerfile, context, build_args=..., context_overlay=...)``: the file tree
     that image's build produces (:mod:`platform_testkit.image_tree`), assembled once per session
     under a temporary root; a missing uv fails under CI=true and skips elsewhere."""
@@ -273,8 +275,10 @@ def image_tree(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., image_
         if key not in built:
             root = tmp_path_factory.mktemp(f"image-{dockerfile.parent.name}")
             try:
-                built[key] = image_tree_module.build_image_tree(dockerfile, context, root, **options)
-            except image_tree_module.ImageToolMissing as error:
+                built[key] = image_tree_module.build_image_tree(
+                    dockerfile, context, root, **options
+                )
+            except image_tree_module.ImageToolMissingError as error:
                 if _ci():
                     pytest.fail(f"TOOL MISSING (CI=true): {error}", pytrace=False)
                 pytest.skip(f"TOOL MISSING: {error}")
