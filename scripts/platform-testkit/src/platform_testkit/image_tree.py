@@ -455,7 +455,9 @@ class _Build:
                     f"{self.dockerfile}: a local package must be installed with --no-deps "
                     "--no-build-isolation (its backend from the hashed build lock)"
                 )
-            self.install_project(self.copied_dir(project), target, bool(options.get("--upgrade")))
+            self.install_project(
+                self.copied_dir(project), target, bool(options.get("--upgrade")), assignments
+            )
 
     def copied_file(self, image_path: str) -> Path:
         host = self.copied.get(self.image_path(image_path))
@@ -473,20 +475,28 @@ class _Build:
         cached = cached_lock_tree(lock, no_deps)
         _link_tree(cached, self.tree(target))
 
-    def install_project(self, project: Path, target: str, upgrade: bool) -> None:
-        # The package itself is built as the image builds it: pip, no isolation, the backend
-        # the host installed from the same pins (hatchling in requirements.lock).
+    def install_project(
+        self, project: Path, target: str, upgrade: bool, assignments: Mapping[str, str]
+    ) -> None:
+        # Built as the image builds it: pip, no build isolation, no index; the backend is the one
+        # the Dockerfile installed from the hashed build lock (its PYTHONPATH, mapped into the
+        # tree, comes before the host environment's own packages).
         command = [
             sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
             "--no-index", "--target", str(self.tree(target)), str(project),
         ]  # fmt: skip
         if upgrade:
             command.insert(4, "--upgrade")
-        _check(command, f"installing {project.name}")
+        env = dict(os.environ)
+        for key, value in assignments.items():
+            env[key] = ":".join(
+                str(self.tree(p)) if p.startswith("/") else p for p in value.split(":")
+            )
+        _check(command, f"installing {project.name}", env)
 
 
-def _check(command: Sequence[str], what: str) -> None:
-    proc = subprocess.run(command, capture_output=True, text=True, check=False)
+def _check(command: Sequence[str], what: str, env: Mapping[str, str] | None = None) -> None:
+    proc = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if proc.returncode != 0:
         raise ImageTreeError(f"{what} failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}")
 
