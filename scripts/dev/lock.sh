@@ -24,8 +24,12 @@ image_lock risk-monitoring/pyproject.toml --extra lambda -o risk-monitoring/requ
 image_lock model-training/pyproject.toml -o model-training/requirements.lock
 image_lock db-bootstrap/pyproject.toml -o db-bootstrap/requirements.lock
 image_lock requirements-build.in -o requirements-build.lock
+# The Glue job's lock (its wheels: ci/README.md, "The Glue job's dependency wheels").
+"$UV" pip compile -q feature-pipeline/pyproject.toml --constraint requirements.lock --generate-hashes \
+  --python-version 3.11 --python-platform x86_64-manylinux_2_28 -o feature-pipeline/requirements.txt
 # What CI's deploy builds install to run `release` (the versions of the main lock).
 compile scripts/release-tool/pyproject.toml -c requirements.lock -o scripts/release-tool/requirements.lock
-if grep -n '://' requirements*.lock */requirements.lock scripts/*/requirements.lock; then
+if grep -n '://' requirements*.lock */requirements.lock scripts/*/requirements.lock \
+    feature-pipeline/requirements.txt; then
   echo "a lock names a URL; refusing" >&2; exit 1
 fi
