@@ -72,8 +72,9 @@ def test_ecr_immutable_and_scanned(applied: tuple[dict[str, Any], str]) -> None:
         "training",
         "monitoring",
         "db-bootstrap",
+        "ci-tools",
     }
-    assert len(repos) == 4
+    assert len(repos) == 5
     for repo in repos:
         assert repo["imageTagMutability"] == "IMMUTABLE"
         assert repo["imageScanningConfiguration"]["scanOnPush"] is True
@@ -191,12 +192,17 @@ def test_alarms_topic_and_dashboard(applied: tuple[dict[str, Any], str]) -> None
     cloudwatch = client("cloudwatch", endpoint)
     alarms = cloudwatch.describe_alarms(AlarmNames=outputs["alarm_names"])["MetricAlarms"]
     by_metric = {a.get("MetricName"): a for a in alarms}
-    assert len(alarms) == len(outputs["alarm_names"]) == 9
-    assert by_metric["DriftPSIMax"]["Namespace"] == "CreditRisk/Monitoring"
-    assert by_metric["DriftPSIMax"]["Threshold"] == 0.2
+    assert len(alarms) == len(outputs["alarm_names"]) == 14
+    drift = by_metric["DriftedFeatureCount"]
+    assert drift["Namespace"] == "CreditRisk/Monitoring"
+    assert (drift["ComparisonOperator"], drift["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
+    assert {d["Name"]: d["Value"] for d in drift["Dimensions"]} == {
+        "service": "risk-monitoring",
+        "ModelName": "credit-risk",
+    }
     # The job runs daily: model-health alarms evaluate daily periods. Missing data still breaches
     # the feature-store alarm (a silent job is a staleness problem), over two days.
-    assert by_metric["DriftPSIMax"]["Period"] == 86400
+    assert drift["Period"] == 86400
     assert by_metric["FeatureStoreAgeDays"]["TreatMissingData"] == "breaching"
     assert (
         by_metric["FeatureStoreAgeDays"]["Period"]
@@ -324,8 +330,9 @@ def test_monitoring_job_function_and_schedule(applied: tuple[dict[str, Any], str
     assert json.loads(target["Input"]) == {
         "logs": f"s3://{buckets['features']}/predictions/",
         "logs_window": "previous_day",
-        "metadata": f"s3://{buckets['artifacts']}/models/champion/bundle/metadata.json",
+        "metadata": f"s3://{buckets['artifacts']}/bundles/credit-risk/champion.json",
         "report_prefix": f"s3://{buckets['artifacts']}/monitoring/reports/",
+        "lake": f"s3://{buckets['features']}/features/",
     }
     # The store connection is the function's: its own role on the proxy, IAM auth, no secret.
     env = config["Environment"]["Variables"]

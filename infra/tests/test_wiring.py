@@ -17,28 +17,10 @@ import pytest
 from . import service_contracts, wiring
 from .jobs import EmulatorDeployment, LivePlan, wait
 
-# Findings the code of THIS branch still causes, because the service changes the contracts
-# decided (docs/contracts, docs/database-access.md) land from other branches. Each entry must
-# still occur (a stale entry fails: remove it once the service matches); nothing else may.
-STAGING_KEY = (
-    "s3://credit-risk-mx-staging-features-123456789012/features.staging-x/ "
-    "(key built at feature-pipeline/src/feature_pipeline/storage.py:285)"
-)
-UNMAPPED = "(a QualitySettings field) but glue/job.py does not map QualitySettings fields"
-AWAITING_SERVICE_CHANGES = {
-    "feature-pipeline: passes --store_auth, which neither glue/job.py nor QualitySettings "
-    "knows": "C3: glue/job.py --store_auth iam",
-    f"feature-pipeline: passes --positive_rate_min {UNMAPPED} to arguments": "C6",
-    f"feature-pipeline: passes --positive_rate_max {UNMAPPED} to arguments": "C6",
-    "feature-pipeline: role credit-risk-mx-staging-feature-pipeline may not s3:PutObject on "
-    f"{STAGING_KEY}": "C1: no sibling staging prefix",
-    "inference: inference-service does not read FEATURE_STORE_AUTH": "C3",
-    "inference: inference-service does not read CUSTOMER_REF_KEY_SECRET_ARN": "C4",
-    "monitoring: risk-monitoring does not read MONITOR_STORE_AUTH": "C3",
-    "monitoring: risk-monitoring does not read CUSTOMER_REF_KEY_SECRET_ARN": "C4",
-    "training: model-training does not read MLFLOW_TRACKING_URI": "C3",
-    "training: model-training does not read MODEL_TRAINING_DB_AUTH": "C3",
-}
+# Findings the code still causes because a service change the contracts decided has not landed
+# yet (each entry with its reason; a stale entry fails: remove it once the service matches).
+# Empty: every service reads what infra sets (C1, C3, C4, C6 landed with wave 1).
+AWAITING_SERVICE_CHANGES: dict[str, str] = {}
 # What a plan cannot know: the RDS instance is new in it, so its managed master secret, and the
 # policies that name it or whose inputs change in the same plan (Terraform re-reads their policy
 # documents at apply), are known only after apply. The applied emulator state checks those
