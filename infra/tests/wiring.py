@@ -729,6 +729,18 @@ class Checker:
             artifacts + "mlflow/1/run/artifacts/model.onnx",
             "MLflow artifacts",
         )
+        # publish / promote / rollback: the versioned bundle and its pointers at the bucket's root
+        # (docs/contracts/serving-bundle.md), whatever ARTIFACTS_URI's prefix.
+        artifacts_bucket, _ = _s3(artifacts)
+        for key in (
+            "bundles/credit-risk/v1-0123456789ab/metadata.json",
+            "bundles/credit-risk/candidate.json",
+            "bundles/credit-risk/champion.json",
+        ):
+            for action in ("s3:PutObject", "s3:GetObject"):
+                self.check_s3(
+                    component, role_name, action, f"s3://{artifacts_bucket}/{key}", "C5 bundles"
+                )
 
     def check_db_bootstrap(self) -> None:
         component = "db-bootstrap"
