@@ -274,5 +274,10 @@ def test_a_breaching_value_emitted_as_the_job_emits_it_breaches_each_model_alarm
         observed = points[0][alarm["Statistic"]]
         assert observed == value
         assert _breaches(alarm["ComparisonOperator"], observed, alarm["Threshold"]), alarm
-        healthy = value - 1 if alarm["ComparisonOperator"].startswith("Greater") else value + 1
+        healthy = {
+            "GreaterThanThreshold": alarm["Threshold"],
+            "GreaterThanOrEqualToThreshold": alarm["Threshold"] - 1,
+            "LessThanThreshold": alarm["Threshold"],
+            "LessThanOrEqualToThreshold": alarm["Threshold"] + 1,
+        }[alarm["ComparisonOperator"]]
         assert not _breaches(alarm["ComparisonOperator"], healthy, alarm["Threshold"]), alarm
