@@ -122,6 +122,7 @@ def environment_reads(source: Source) -> set[str]:
             ):
                 names.add(node.value)
         names.update(_prefixed_setting_keys(tree))
+        names.update(_section_overrides(tree))
     return names
 
 
@@ -185,6 +186,44 @@ def _helper_reads(tree: ast.Module) -> list[tuple[str, str]]:
         and isinstance(node.args[1], ast.Constant)
         and isinstance(node.args[1].value, str)
     ]
+
+
+def _section_overrides(tree: ast.Module) -> set[str]:
+    """Names of model-training's section overrides, `MODEL_TRAINING_<SECTION>_<FIELD>`: a
+    function that walks an `ENV_SECTIONS` tuple over a literal {section: model class} dict and
+    builds f"{PREFIX}{section}_{field}"; every field of each model class is such a name."""
+    constants = _module_strings(tree)
+    sections = _module_tuple(tree, "ENV_SECTIONS")
+    classes = {
+        node.name: [
+            item.target.id
+            for item in node.body
+            if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)
+        ]
+        for node in tree.body
+        if isinstance(node, ast.ClassDef)
+    }
+    names: set[str] = set()
+    for function in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
+        if "ENV_SECTIONS" not in ast.unparse(function):
+            continue
+        for node in ast.walk(function):
+            if isinstance(node, ast.JoinedStr) and isinstance(node.values[0], ast.FormattedValue):
+                prefix = constants.get(ast.unparse(node.values[0].value))
+            else:
+                continue
+            if prefix is None:
+                continue
+            for mapping in (n for n in ast.walk(function) if isinstance(n, ast.Dict)):
+                for key, value in zip(mapping.keys, mapping.values, strict=True):
+                    if not (isinstance(key, ast.Constant) and isinstance(value, ast.Name)):
+                        continue
+                    if key.value in sections:
+                        names.update(
+                            f"{prefix}{key.value}_{field}".upper()
+                            for field in classes.get(value.id, [])
+                        )
+    return names
 
 
 def _prefixed_setting_keys(tree: ast.Module) -> set[str]:

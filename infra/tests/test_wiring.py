@@ -193,10 +193,15 @@ def test_an_unknown_glue_argument_and_training_variable_are_named(
         "--loan_date_window"
     ] = "5"
     training = _find(mutated, "module.cicd.aws_codebuild_project.training[0]")
-    training["environment"][0]["environment_variable"].append(
-        {"name": "GATE_MIN_AUC", "value": "0.7", "type": "PLAINTEXT"}
+    training["environment"][0]["environment_variable"].extend(
+        [
+            {"name": "GATE_MIN_AUC", "value": "0.7", "type": "PLAINTEXT"},
+            # A market's gate threshold, named as model-training reads it.
+            {"name": "MODEL_TRAINING_GATE_MIN_ROC_AUC", "value": "0.7", "type": "PLAINTEXT"},
+        ]
     )
     found = _new_findings(mutated, code)
+    assert not [m for m in found if "MODEL_TRAINING_GATE_MIN_ROC_AUC" in m], found
     assert (
         "feature-pipeline: passes --loan_date_window, which neither glue/job.py nor "
         "QualitySettings knows" in found
@@ -299,3 +304,24 @@ def test_iam_evaluator() -> None:
         [policy], "s3:ListBucket", "arn:aws:s3:::b", {"s3:prefix": "features/"}
     )
     assert not wiring.allows([policy], "s3:ListBucket", "arn:aws:s3:::b")
+
+
+def test_section_overrides_are_read_from_the_code(tmp_path: Any) -> None:
+    """model-training's MODEL_TRAINING_<SECTION>_<FIELD> names follow its section models."""
+    module = tmp_path / "config.py"
+    module.write_text(
+        "ENV_PREFIX = 'SVC_'\n"
+        "ENV_SECTIONS = ('gate',)\n"
+        "class GateConfig:\n"
+        "    min_roc_auc: float = 0.6\n"
+        "class SearchConfig:\n"
+        "    trials: int = 4\n"
+        "def environment_overrides(environ):\n"
+        "    models = {'gate': GateConfig, 'search': SearchConfig}\n"
+        "    for section in ENV_SECTIONS:\n"
+        "        for field in models[section].model_fields:\n"
+        "            name = f'{ENV_PREFIX}{section}_{field}'.upper()\n"
+    )
+    reads = service_contracts.environment_reads(service_contracts.Source("svc", (module,)))
+    assert "SVC_GATE_MIN_ROC_AUC" in reads
+    assert "SVC_SEARCH_TRIALS" not in reads  # not a section the code walks
