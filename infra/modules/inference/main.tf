@@ -20,6 +20,9 @@ locals {
       CUSTOMER_REF_KEY_SECRET_ARN    = var.customer_ref_key_secret_arn
       METRICS_FLUSH_INTERVAL_SECONDS = "0"
       LOG_LEVEL                      = "INFO"
+      # The namespace and service dimension the canary and serving alarms watch.
+      POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
+      POWERTOOLS_SERVICE_NAME      = var.metrics_service
     },
     var.environment_variables,
   )

@@ -300,13 +300,13 @@ variable "canary_latency_p99_ms" {
 }
 
 variable "metrics_namespace" {
-  description = "CloudWatch namespace of the service's EMF metrics (its METRICS_NAMESPACE)."
+  description = "CloudWatch namespace of the service's EMF metrics (set as its POWERTOOLS_METRICS_NAMESPACE; the alarms watch it)."
   type        = string
   default     = "CreditRisk"
 }
 
 variable "metrics_service" {
-  description = "Value of the `service` dimension of the service's EMF metrics (its METRICS_SERVICE)."
+  description = "Value of the `service` dimension of the service's EMF metrics (set as its POWERTOOLS_SERVICE_NAME; the alarms watch it)."
   type        = string
   default     = "inference-service"
 }

@@ -89,7 +89,7 @@ output "alarm_topic_arn" {
 }
 
 output "deployment_alarm_names" {
-  description = "Alarms gating canaries (CodeDeploy rollback, release tool)."
+  description = "Whole-alias service alarms (API 5xx rate and latency, Lambda errors): they notify; canaries are rolled back by the inference module's per-version alarms."
   value       = module.monitoring.deployment_alarm_names
 }
 
