@@ -22,12 +22,19 @@ locals {
 
   # Everything a deployment snapshots. Add any new route, method, integration, authorizer or
   # gateway response here, or it will not reach the live stage.
+  api_parts = {
+    resources    = aws_api_gateway_resource.proxy
+    methods      = aws_api_gateway_method.proxy
+    integrations = aws_api_gateway_integration.proxy
+    validators   = aws_api_gateway_request_validator.this
+    policy       = aws_api_gateway_rest_api_policy.this
+  }
+  # Unset and empty are the same to API Gateway, and a read returns [] or {} where the create
+  # left null: both are dropped, so a refresh alone never redeploys.
   api_definition = {
-    resources    = [aws_api_gateway_resource.proxy]
-    methods      = [aws_api_gateway_method.proxy]
-    integrations = [aws_api_gateway_integration.proxy]
-    validators   = [aws_api_gateway_request_validator.this]
-    policy       = aws_api_gateway_rest_api_policy.this.policy
+    for part, object in local.api_parts : part => {
+      for attribute, value in object : attribute => jsonencode(value) if try(length(value) > 0, value != null)
+    }
   }
 }
 

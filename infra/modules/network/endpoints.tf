@@ -7,6 +7,7 @@ data "aws_partition" "current" {}
 # fetch the layers from S3 with URLs ECR signs (so no account condition there; AWS ECR user
 # guide, "Minimum Amazon S3 bucket permissions for Amazon ECR").
 data "aws_iam_policy_document" "s3_endpoint" {
+  #checkov:skip=CKV_AWS_283:A VPC endpoint policy names who may use the endpoint, not who is granted access (IAM still decides): platform buckets only with this account's credentials (aws:PrincipalAccount), and ECR's layer bucket for any caller because ECR presigns those layer URLs with its own credentials.
   statement {
     sid = "PlatformBucketsOfThisAccount"
     actions = [
