@@ -9,7 +9,9 @@ from __future__ import annotations
 import copy
 import json
 import re
+import shutil
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -166,23 +168,40 @@ API_PARTS = {
 }
 
 
-def test_the_deployment_hashes_every_part_of_the_api() -> None:
+def check_api_parts(module: Path) -> None:
     """Every API part the module declares is in local.api_definition, which the deployment's
     trigger hashes as whole objects (not ids, which an in-place change keeps)."""
-    api_tf = (INFERENCE / "api.tf").read_text()
+    api_tf = (module / "api.tf").read_text()
     definition = re.search(r"api_parts = \{(.*?)\n  \}", api_tf, re.S)
     assert definition is not None
-    parts = {(rtype, name) for rtype, name, _ in resources(INFERENCE) if rtype in API_PARTS}
+    parts = {(rtype, name) for rtype, name, _ in resources(module) if rtype in API_PARTS}
     assert ("aws_api_gateway_method", "proxy") in parts
     for rtype, name in sorted(parts):
         reference = f"{rtype}.{name}"
-        assert re.search(rf"=\s*{re.escape(reference)}\n", definition.group(1)), (
+        assert re.search(rf"=\s*{re.escape(reference)}(\n|$)", definition.group(1)), (
             f"{rtype}.{name} is not in local.api_parts as a whole object: changing it would "
             "not redeploy"
         )
         assert not re.search(rf"{re.escape(rtype)}\.{name}\.id\b", definition.group(1))
-    [deployment] = [b for t, _, b in resources(INFERENCE) if t == "aws_api_gateway_deployment"]
+    [deployment] = [b for t, _, b in resources(module) if t == "aws_api_gateway_deployment"]
     assert deployment["triggers"] == {"redeployment": "${sha1(jsonencode(local.api_definition))}"}
+
+
+def test_the_deployment_hashes_every_part_of_the_api() -> None:
+    check_api_parts(INFERENCE)
+
+
+def test_the_api_parts_check_bites(tmp_path: Path) -> None:
+    """A copy of the module whose resource policy is left out of the hash is reported."""
+    module = tmp_path / "inference"
+    shutil.copytree(INFERENCE, module)
+    api_tf = module / "api.tf"
+    text = api_tf.read_text()
+    line = "    policy       = aws_api_gateway_rest_api_policy.this\n"
+    assert line in text
+    api_tf.write_text(text.replace(line, ""))
+    with pytest.raises(AssertionError, match=r"aws_api_gateway_rest_api_policy\.this is not in"):
+        check_api_parts(module)
 
 
 def test_changing_authorization_integration_or_policy_redeploys(
