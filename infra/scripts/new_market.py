@@ -21,7 +21,14 @@ INFRA = Path(__file__).resolve().parents[1]
 TEMPLATE = INFRA / "templates" / "market-root"
 ENVIRONMENTS = ("staging", "prod")
 # Copied as they are; backend.tf and terraform.tfvars are rendered per environment.
-VERBATIM = ("main.tf", "variables.tf", "providers.tf", "versions.tf", "outputs.tf")
+VERBATIM = (
+    "main.tf",
+    "variables.tf",
+    "providers.tf",
+    "versions.tf",
+    "outputs.tf",
+    ".terraform.lock.hcl",
+)
 # Services the market's running platform needs in its own region.
 REQUIRED_SERVICES = (
     "apigateway",

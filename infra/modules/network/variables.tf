@@ -61,3 +61,13 @@ variable "interface_endpoint_services" {
   type        = list(string)
   default     = ["secretsmanager", "logs", "monitoring", "ecr.api", "ecr.dkr"]
 }
+
+variable "s3_bucket_arns" {
+  description = "Buckets the workloads in the VPC may reach through the S3 gateway endpoint (the platform's data buckets); every other bucket is refused by the endpoint policy, except ECR's image-layer bucket."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.s3_bucket_arns) > 0 && alltrue([for arn in var.s3_bucket_arns : can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", arn))])
+    error_message = "s3_bucket_arns must list at least one bucket ARN (arn:aws:s3:::<bucket>, no wildcards or keys)."
+  }
+}

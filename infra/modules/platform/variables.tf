@@ -151,16 +151,19 @@ variable "inference" {
 }
 
 variable "api_consumers" {
-  description = "Callers of the prediction API: name => limits of its own usage plan and key (rate_limit requests/s, burst_limit, monthly_quota requests). Wave 2 derives per-consumer WAF limits from the same map."
+  description = "Callers of the prediction API: name => principal_arns (the IAM roles or users it signs requests with; only they may invoke) and the limits of its own usage plan and key (rate_limit requests/s, burst_limit, monthly_quota requests), which also size its WAF rate limit. No default: each market names its callers."
   type = map(object({
-    rate_limit    = number
-    burst_limit   = number
-    monthly_quota = number
+    principal_arns = list(string)
+    rate_limit     = number
+    burst_limit    = number
+    monthly_quota  = number
   }))
-  default = {
-    loan-origination = { rate_limit = 50, burst_limit = 100, monthly_quota = 5000000 }
-  }
   nullable = false
+
+  validation {
+    condition     = !anytrue([for c in values(var.api_consumers) : anytrue([for arn in c.principal_arns : strcontains(arn, ":000000000000:")])])
+    error_message = "api_consumers still holds the scaffold's placeholder account 000000000000: put the ARNs of the roles each consumer signs its requests with into principal_arns."
+  }
 }
 
 variable "schedules" {
