@@ -7,6 +7,9 @@ met and the proof:
   the property breaks. The point counts 1 only if every mapped test has a result in the suites'
   JUnit reports (``make test`` writes them to var/test-reports/) and every result passed; a
   missing, skipped or failed test makes it 0 and says which.
+  Where the rubric asks that a violation *alerts* in production, ``alarms`` names the metrics
+  (``Metric`` or ``Metric{Check=name}``; one inner list = alternatives) that must have a
+  CloudWatch alarm in infra/modules: without one the point is 0 however green its tests.
 * ``kind = "manual"``: a documented procedure (``procedure``, a file of the repository) whose
   result is recorded: 0.5 when the document exists.
 * ``kind = "none"``: 0, with what is missing.
@@ -14,6 +17,7 @@ met and the proof:
 
 from __future__ import annotations
 
+import re
 import tomllib
 import xml.etree.ElementTree as ET
 from collections import defaultdict
@@ -33,6 +37,9 @@ TESTS_PER_SECTION = 7
 KINDS = ("automated", "manual", "none")
 MAPPING_PATH = Path("docs/ml-test-score-map.toml")
 REPORTS_PATH = Path("var/test-reports")
+ALARM_MODULES = Path("infra/modules")
+_ALARM_BLOCK = re.compile(r'^resource "aws_cloudwatch_metric_alarm" ', re.M)
+_ALARM_SPEC = re.compile(r"^(?P<metric>[A-Za-z0-9]+)(\{(?P<dim>[A-Za-z_]+)=(?P<value>[a-z_]+)\})?$")
 
 
 @dataclass(frozen=True)
@@ -160,7 +167,53 @@ def load_mapping(path: Path) -> dict[str, dict[str, Any]]:
             raise StatusError(f"{path} [{test_id}]: a manual point needs its procedure document")
         for node in entry.get("tests", []):
             NodeId.parse(node)
+        for alternatives in entry.get("alarms", []):
+            for spec in alternatives:
+                parse_alarm_spec(spec)
     return mapping
+
+
+def alarm_blocks(repo: Path) -> list[tuple[str, str]]:
+    """(file, text) of every CloudWatch metric alarm resource in the Terraform modules."""
+    found: list[tuple[str, str]] = []
+    for tf in sorted((repo / ALARM_MODULES).rglob("*.tf")):
+        text = tf.read_text()
+        starts = [m.start() for m in _ALARM_BLOCK.finditer(text)]
+        ends = [*starts[1:], len(text)] if starts else []
+        for begin, end in zip(starts, ends, strict=True):
+            found.append((str(tf.relative_to(repo)), text[begin:end]))
+    return found
+
+
+def parse_alarm_spec(spec: str) -> tuple[str, tuple[str, str] | None]:
+    match = _ALARM_SPEC.match(spec)
+    if match is None:
+        raise StatusError(f"not an alarm spec Metric or Metric{{Dimension=value}}: {spec!r}")
+    dim = (match["dim"], match["value"]) if match["dim"] else None
+    return match["metric"], dim
+
+
+def find_alarm(spec: str, blocks: list[tuple[str, str]]) -> str | None:
+    """The file of an alarm on the metric (and dimension value), or None."""
+    metric, dim = parse_alarm_spec(spec)
+    for file, block in blocks:
+        if not re.search(rf'metric_name\s*=\s*"{metric}"', block):
+            continue
+        if dim is None or re.search(rf'{dim[0]}\s*=\s*"{dim[1]}"', block):
+            return file
+    return None
+
+
+def _alarm_evidence(entry: dict[str, Any], blocks: list[tuple[str, str]]) -> list[str]:
+    lines = []
+    for alternatives in entry.get("alarms", []):
+        hits = [(spec, find_alarm(spec, blocks)) for spec in alternatives]
+        where = next(((spec, file) for spec, file in hits if file), None)
+        wanted = " or ".join(alternatives)
+        lines.append(
+            f"alarm on {where[0]}: {where[1]}" if where else f"alarm on {wanted}: none in infra"
+        )
+    return lines
 
 
 def score_point(
@@ -168,14 +221,17 @@ def score_point(
     entry: dict[str, Any],
     results: dict[tuple[str, str, str], list[str]],
     repo: Path,
+    blocks: list[tuple[str, str]] | None = None,
 ) -> Point:
     kind = entry["kind"]
     title, proof, missing = entry.get("title", ""), entry.get("proof", ""), entry.get("missing", "")
     if kind == "automated":
-        evidence = tuple(
-            f"{node}: {outcome(NodeId.parse(node), results)}" for node in entry["tests"]
+        tests = [f"{node}: {outcome(NodeId.parse(node), results)}" for node in entry["tests"]]
+        alarms = _alarm_evidence(entry, blocks or [])
+        evidence = (*tests, *alarms)
+        proven = all(line.endswith(": passed") for line in tests) and not any(
+            line.endswith(": none in infra") for line in alarms
         )
-        proven = all(line.endswith(": passed") for line in evidence)
         return Point(test_id, 1.0 if proven else 0.0, title, proof, evidence, missing)
     if kind == "manual":
         procedure = entry["procedure"]
@@ -189,10 +245,11 @@ def compute(repo: Path, mapping_path: Path, report_dir: Path) -> Scorecard:
     mapping = load_mapping(mapping_path)
     results, read = read_results(report_dir)
     card = Scorecard(reports=read)
+    blocks = alarm_blocks(repo)
     for prefix, _ in SECTIONS:
         for n in range(1, TESTS_PER_SECTION + 1):
             test_id = f"{prefix}{n}"
-            card.points.append(score_point(test_id, mapping[test_id], results, repo))
+            card.points.append(score_point(test_id, mapping[test_id], results, repo, blocks))
     return card
 
 
