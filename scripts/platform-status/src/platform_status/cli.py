@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import make_url
 
 from platform_status.errors import StatusError
-from platform_status.registry_ui import ui_command
+from platform_status.registry_ui import DB_AUTH_MODES, iam_store_uri, ui_command, ui_environment
 from platform_status.render import as_dict, as_text
 from platform_status.scorecard import MAPPING_PATH, REPORTS_PATH, compute, render
 from platform_status.status import StatusInputs, collect
@@ -135,6 +136,14 @@ def registry_ui(
         str | None, typer.Option(envvar="MLFLOW_TRACKING_URI", help="The registry's store.")
     ] = None,
     port: Annotated[int, typer.Option(envvar="REGISTRY_UI_PORT")] = 5000,
+    db_auth: Annotated[
+        str,
+        typer.Option(envvar="REGISTRY_UI_DB_AUTH", help="password | iam (RDS Proxy, AWS)."),
+    ] = "password",
+    via: Annotated[
+        str | None,
+        typer.Option(help="iam: the address the proxy is reached at (the SSM tunnel's end)."),
+    ] = None,
 ) -> None:
     """Serve the MLflow UI on the registry, on 127.0.0.1 only (Ctrl-C stops it)."""
     uri = tracking_uri or _local_defaults(run_dir).get("tracking_uri")
@@ -142,9 +151,21 @@ def registry_ui(
         raise _fail("registry-ui: --tracking-uri or --run-dir is required", EXIT_UNREADABLE)
     if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
         raise _fail(f"registry-ui: no registry at {uri}: run 'make run' first", EXIT_UNREADABLE)
-    command = ui_command(uri, port)
-    typer.echo(f"MLflow UI on http://127.0.0.1:{port} (registry {uri}); Ctrl-C to stop")
-    os.execv(command[0], command)  # noqa: S606 - our own interpreter, arguments as a list
+    if db_auth not in DB_AUTH_MODES:
+        raise _fail(f"registry-ui: --db-auth must be one of {DB_AUTH_MODES}", EXIT_UNREADABLE)
+    store_uri = uri
+    if db_auth == "iam":
+        import boto3
+
+        try:
+            store_uri = iam_store_uri(uri, boto3.client("rds"), via)
+        except StatusError as error:
+            raise _fail(f"registry-ui: {error}", EXIT_UNREADABLE) from error
+    command = ui_command(port)
+    shown = make_url(uri).render_as_string(hide_password=True) if "://" in uri else uri
+    typer.echo(f"MLflow UI on http://127.0.0.1:{port} (registry {shown}); Ctrl-C to stop")
+    environment = {**os.environ, **ui_environment(store_uri)}
+    os.execve(command[0], command, environment)  # noqa: S606 - our own interpreter, no shell
 
 
 def _repository_root() -> Path:
