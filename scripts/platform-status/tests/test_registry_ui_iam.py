@@ -82,7 +82,7 @@ def test_the_ui_url_reaches_the_registry_database_through_a_tunnel_as_mlflow_ove
     wrong = iam_store_uri(_tunnel_url(role_url, "proxy.example.internal"), rds, via="127.0.0.1")
     engine = create_engine(wrong)
     try:
-        with pytest.raises(OperationalError, match="does not match|certificate"):
+        with pytest.raises(OperationalError, match=r"does not match|certificate"):
             engine.connect().close()
     finally:
         engine.dispose()
