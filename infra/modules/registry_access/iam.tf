@@ -17,6 +17,9 @@ resource "aws_iam_role" "host" {
 }
 
 resource "aws_iam_role_policy_attachment" "ssm_core" {
+  # With the host only: the emulator knows no AWS managed policies.
+  count = var.create_host ? 1 : 0
+
   role       = aws_iam_role.host.name
   policy_arn = "arn:${local.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
 }
