@@ -147,12 +147,41 @@ def test_an_alert_the_rubric_asks_for_needs_its_alarm_in_terraform(tmp_path: Pat
     assert next(p for p in card.points if p.id == "MON4").score == 1.0
 
 
-def test_an_alarm_on_the_check_verdict_needs_that_check() -> None:
+FOR_EACH_ALARMS = """
+locals {
+  model_alarms = {
+    invariants = {
+      metric    = "InvariantViolationCount"
+      threshold = 0
+    }
+    online-quality = {
+      metric = "CheckAlert"
+      check  = "quality"
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "model" {
+  for_each    = local.model_alarms
+  metric_name = each.value.metric
+}
+"""
+
+
+def test_an_alarm_on_the_check_verdict_needs_that_check(tmp_path: Path) -> None:
     blocks = [("a.tf", ALARM.format(name="v", metric="CheckAlert", check="drift"))]
     assert find_alarm("CheckAlert{Check=drift}", blocks) == "a.tf"
     assert find_alarm("CheckAlert{Check=invariants}", blocks) is None
     assert find_alarm("CheckAlert", blocks) == "a.tf"
     assert alarm_blocks(REPO), "the repository's alarms are found"
+
+    # Alarms built with for_each over a map of metrics are found too, each entry on its own.
+    repo = _repo_with(tmp_path, FOR_EACH_ALARMS)
+    blocks = alarm_blocks(repo)
+    assert find_alarm("InvariantViolationCount", blocks) == "infra/modules/monitoring/alarms.tf"
+    assert find_alarm("CheckAlert{Check=quality}", blocks) is not None
+    assert find_alarm("CheckAlert{Check=invariants}", blocks) is None
+    assert find_alarm("NonFiniteCount", blocks) is None
 
 
 def test_the_command_prints_every_point_with_its_proof_and_the_section_scores(

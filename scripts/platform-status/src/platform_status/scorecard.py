@@ -39,6 +39,7 @@ MAPPING_PATH = Path("docs/ml-test-score-map.toml")
 REPORTS_PATH = Path("var/test-reports")
 ALARM_MODULES = Path("infra/modules")
 _ALARM_BLOCK = re.compile(r'^resource "aws_cloudwatch_metric_alarm" ', re.M)
+_METRIC_KEY = re.compile(r'^\s*(metric_name|metric)\s*=\s*"', re.M)
 _ALARM_SPEC = re.compile(r"^(?P<metric>[A-Za-z0-9]+)(\{(?P<dim>[A-Za-z_]+)=(?P<value>[a-z_]+)\})?$")
 
 
@@ -174,15 +175,43 @@ def load_mapping(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def alarm_blocks(repo: Path) -> list[tuple[str, str]]:
-    """(file, text) of every CloudWatch metric alarm resource in the Terraform modules."""
+    """(file, text) of every Terraform object that sets an alarm's metric.
+
+    Alarms are written two ways: a resource per alarm (`metric_name = "X"` in its body), or one
+    resource with `for_each` over a map of objects (`metric = "X"` in each object). In files that
+    declare a CloudWatch metric alarm, every object with either key is taken, with what it
+    contains (the dimensions block of a resource, the `check` of a map entry).
+    """
     found: list[tuple[str, str]] = []
     for tf in sorted((repo / ALARM_MODULES).rglob("*.tf")):
         text = tf.read_text()
-        starts = [m.start() for m in _ALARM_BLOCK.finditer(text)]
-        ends = [*starts[1:], len(text)] if starts else []
-        for begin, end in zip(starts, ends, strict=True):
-            found.append((str(tf.relative_to(repo)), text[begin:end]))
+        if not _ALARM_BLOCK.search(text):
+            continue
+        for match in _METRIC_KEY.finditer(text):
+            found.append((str(tf.relative_to(repo)), _enclosing_object(text, match.start())))
     return found
+
+
+def _enclosing_object(text: str, position: int) -> str:
+    """The text of the innermost `{ ... }` around ``position`` (HCL braces; strings ignored)."""
+    depth, begin = 0, 0
+    for index in range(position, -1, -1):
+        if text[index] == "}":
+            depth += 1
+        elif text[index] == "{":
+            if depth == 0:
+                begin = index
+                break
+            depth -= 1
+    depth = 0
+    for index in range(begin, len(text)):
+        if text[index] == "{":
+            depth += 1
+        elif text[index] == "}":
+            depth -= 1
+            if depth == 0:
+                return text[begin : index + 1]
+    return text[begin:]
 
 
 def parse_alarm_spec(spec: str) -> tuple[str, tuple[str, str] | None]:
@@ -197,9 +226,9 @@ def find_alarm(spec: str, blocks: list[tuple[str, str]]) -> str | None:
     """The file of an alarm on the metric (and dimension value), or None."""
     metric, dim = parse_alarm_spec(spec)
     for file, block in blocks:
-        if not re.search(rf'metric_name\s*=\s*"{metric}"', block):
+        if not re.search(rf'^\s*(metric_name|metric)\s*=\s*"{metric}"', block, re.M):
             continue
-        if dim is None or re.search(rf'{dim[0]}\s*=\s*"{dim[1]}"', block):
+        if dim is None or re.search(rf'^\s*{dim[0]}\s*=\s*"{dim[1]}"', block, re.M | re.I):
             return file
     return None
 
