@@ -115,15 +115,16 @@ def test_the_last_monitoring_verdict_is_shown_and_an_alert_disagrees(
     assert "the last monitoring run (2021-01-01T04:30:00+00:00) alerted: skew, staleness" in out
 
 
-def test_the_served_hash_is_of_the_bytes_not_of_the_metadata(
+def test_the_served_hash_is_of_the_bytes_and_a_swapped_model_disagrees(
     local_run: Callable[..., LocalRun],
 ) -> None:
     run = local_run()
+    recorded = hashlib.sha256(b"onnx 1").hexdigest()
     (run.root / "bundle" / "model.onnx").write_bytes(b"swapped after export")
-    code, out = status(run, "--json")
-    assert code == 0
-    assert hashlib.sha256(b"swapped after export").hexdigest() in out
-    assert "metadata says model_sha256" in out
+    code, out = status(run)
+    assert code == 1
+    actual = hashlib.sha256(b"swapped after export").hexdigest()
+    assert f"model.onnx hashes to {actual} but metadata.json says {recorded}" in out
 
 
 def test_an_unreadable_part_exits_two_with_the_reason(

@@ -31,6 +31,8 @@ class ServedVersion:
     model_version: str | None
     model_sha256: str | None
     detail: str = ""  # where the identity was read from
+    # Local bundles: the hash metadata.json records, when it is not the bytes' own.
+    mismatched_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,10 +64,7 @@ def read_local_bundle(bundle_dir: Path) -> ServingState:
         raise StatusError(f"{metadata_path} is not JSON: {error}") from error
     actual = _sha256(model_path)
     recorded = metadata.get("model_sha256")
-    detail = f"bundle {bundle_dir}"
-    if recorded and recorded != actual:
-        # The service refuses such a bundle; status shows the bytes' own hash.
-        detail += f" (metadata says model_sha256 {recorded})"
+    mismatch = recorded if recorded and recorded != actual else None
     version = ServedVersion(
         target=str(bundle_dir),
         weight=1.0,
@@ -74,7 +73,8 @@ def read_local_bundle(bundle_dir: Path) -> ServingState:
         if metadata.get("model_version") is None
         else str(metadata["model_version"]),
         model_sha256=actual,
-        detail=detail,
+        detail="SHA-256 of model.onnx",
+        mismatched_sha256=mismatch,
     )
     return ServingState(where="local", versions=(version,))
 

@@ -107,6 +107,11 @@ def _judge_serving(status: PlatformStatus) -> None:
         status.problems.append(f"the registry has no champion for {status.registry.model_name}")
         return
     stable = status.serving.stable
+    if stable.mismatched_sha256:
+        status.problems.append(
+            f"{stable.target}: model.onnx hashes to {stable.model_sha256} but metadata.json "
+            f"says {stable.mismatched_sha256}; the service refuses such a bundle"
+        )
     if stable.model_version is None:
         status.problems.append(f"{stable.target} does not say which model version it serves")
     elif stable.model_version != champion:
