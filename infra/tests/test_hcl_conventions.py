@@ -303,6 +303,7 @@ def test_emulated_services_cover_every_service_used() -> None:
         "security_group": "ec2",
         "default_security_group": "ec2",
         "flow_log": "ec2",
+        "instance": "ec2",
         "ecr": "ecr",
         "glue": "glue",
         "kinesis_firehose": "firehose",

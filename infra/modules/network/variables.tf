@@ -57,9 +57,9 @@ variable "log_retention_days" {
 }
 
 variable "interface_endpoint_services" {
-  description = "AWS services reached through interface VPC endpoints from the private subnets (there is no NAT): Secrets Manager (customer_ref key, db-bootstrap), CloudWatch Logs and metrics, and ECR for the CodeBuild builds that run in the VPC from ECR images (training, db-bootstrap)."
+  description = "AWS services reached through interface VPC endpoints from the private subnets (there is no NAT): Secrets Manager (customer_ref key, db-bootstrap), CloudWatch Logs and metrics, ECR for the CodeBuild builds that run in the VPC from ECR images (training, db-bootstrap), and Systems Manager for the registry access host's port-forwarding sessions (ssm, ssmmessages, ec2messages)."
   type        = list(string)
-  default     = ["secretsmanager", "logs", "monitoring", "ecr.api", "ecr.dkr"]
+  default     = ["secretsmanager", "logs", "monitoring", "ecr.api", "ecr.dkr", "ssm", "ssmmessages", "ec2messages"]
 }
 
 variable "s3_bucket_arns" {

@@ -178,3 +178,11 @@ output "component_roles" {
     { for key, arn in module.cicd.role_arns : key => { arn = arn, name = module.cicd.role_names[key] } },
   )
 }
+
+output "registry_access" {
+  description = "Operators' way to the private registry and store: the host to port-forward through (instance_id) and the policy to attach to operators (operator_policy_arn)."
+  value = {
+    instance_id         = module.registry_access.instance_id
+    operator_policy_arn = module.registry_access.operator_policy_arn
+  }
+}
