@@ -34,11 +34,11 @@ module "cicd" {
   create_projects       = !var.emulator.omit_build_projects
 
   image_repositories = {
-    # Build contexts as each Dockerfile documents: inference, monitoring and the CI tools build
-    # from their folder, the others from the repository root.
+    # Build contexts as each Dockerfile documents: inference and the CI tools build from their
+    # folder, the others from the repository root.
     inference    = { url = module.ecr.repository_urls["inference"], arn = module.ecr.repository_arns["inference"], context = "inference-service", build_context = "inference-service" }
     training     = { url = module.ecr.repository_urls["training"], arn = module.ecr.repository_arns["training"], context = "model-training", build_context = "." }
-    monitoring   = { url = module.ecr.repository_urls["monitoring"], arn = module.ecr.repository_arns["monitoring"], context = "risk-monitoring", build_context = "risk-monitoring" }
+    monitoring   = { url = module.ecr.repository_urls["monitoring"], arn = module.ecr.repository_arns["monitoring"], context = "risk-monitoring", build_context = "." }
     db-bootstrap = { url = module.ecr.repository_urls["db-bootstrap"], arn = module.ecr.repository_arns["db-bootstrap"], context = "db-bootstrap", build_context = "." }
     ci-tools     = { url = module.ecr.repository_urls["ci-tools"], arn = module.ecr.repository_arns["ci-tools"], context = "ci/image", build_context = "ci/image" }
   }
