@@ -7,7 +7,8 @@ VENV      := .venv
 BIN       := $(VENV)/bin
 STAMP     := $(VENV)/.setup-stamp
 SRC_TREES := scripts/loan-generator/src scripts/platform-testkit/src db-bootstrap/src risk-monitoring/src \
-             scripts/release-tool/src feature-pipeline/src model-training/src inference-service/src
+             scripts/release-tool/src scripts/platform-status/src \
+             feature-pipeline/src model-training/src inference-service/src
 PY_TREES  := scripts e2e db-bootstrap risk-monitoring feature-pipeline model-training inference-service infra/tests infra/scripts
 LOCKS     := requirements.lock requirements-checkov.lock requirements-bootstrap.lock
 PYPROJECTS := $(wildcard scripts/*/pyproject.toml) db-bootstrap/pyproject.toml risk-monitoring/pyproject.toml feature-pipeline/pyproject.toml \
@@ -18,6 +19,10 @@ RUN_DIR   ?= var/run
 CUSTOMERS ?= 36457
 SEED      ?= 42
 PORT      ?= 8000
+# The day `make run`'s synthetic world stands on (its store is as of this day); `make status`
+# judges staleness on it. In AWS, `platform-status status` judges it on today's date.
+AS_OF     ?= 2021-01-01
+UI_PORT   ?= 5000
 
 .PHONY: help
 help: ## list the targets
@@ -51,7 +56,7 @@ test: setup lint ## every test suite: all services, tools and infra
 
 .PHONY: run
 run: setup ## the whole flow on embedded defaults: data, features, training, gate, registry, API
-	RUN_DIR=$(RUN_DIR) CUSTOMERS=$(CUSTOMERS) SEED=$(SEED) PORT=$(PORT) scripts/run_platform.sh
+	RUN_DIR=$(RUN_DIR) CUSTOMERS=$(CUSTOMERS) SEED=$(SEED) PORT=$(PORT) AS_OF=$(AS_OF) scripts/run_platform.sh
 
 .PHONY: serve
 serve: setup ## start the API on localhost with the bundle and store that `make run` produced
@@ -60,6 +65,18 @@ serve: setup ## start the API on localhost with the bundle and store that `make 
 .PHONY: stop
 stop: ## stop the API that `make run` left running
 	RUN_DIR=$(RUN_DIR) scripts/run_platform.sh stop
+
+.PHONY: status
+status: setup ## what is live (store, registry, served bundle, traffic, monitoring); exit 1 if they disagree
+	$(BIN)/platform-status status --run-dir $(RUN_DIR) --today $(AS_OF)
+
+.PHONY: registry-ui
+registry-ui: setup ## the MLflow UI on the `make run` registry, on http://127.0.0.1:$(UI_PORT)
+	$(BIN)/platform-status registry-ui --run-dir $(RUN_DIR) --port $(UI_PORT)
+
+.PHONY: scorecard
+scorecard: setup ## the ML Test Score from the last `make test` results (var/test-reports)
+	$(BIN)/platform-status scorecard
 
 .PHONY: e2e
 e2e: setup ## the release flow end to end on emulated AWS (moto) and a real local Postgres

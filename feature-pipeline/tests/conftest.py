@@ -13,6 +13,7 @@ from typing import Any
 import psycopg2
 import pytest
 from pyspark.sql import SparkSession
+from sqlalchemy.engine import make_url
 
 from feature_pipeline.config import SparkSettings
 from feature_pipeline.spark_session import build_session
@@ -77,8 +78,8 @@ def defective_loans(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dic
 
 
 # --- the feature store database, with the roles of docs/database-access.md ------------------
-# Until the test kit's fixture with TLS and db-bootstrap's roles is in use, the roles are made
-# here with the same statements; swapping to that fixture changes only this section.
+# The roles are db-bootstrap's (the test kit runs it once per session); each test's database gets
+# the grants db-bootstrap gives `features`, so chaos runs can make as many databases as they need.
 
 PIPELINE_ROLE, SERVING_ROLES = "feature_pipeline", ("inference", "monitoring")
 
@@ -112,24 +113,14 @@ def _execute(url: str, *statements: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def store_roles(postgres_url: str) -> str:
-    """The service roles exist in the session's server (roles are cluster-wide)."""
-    creates = [
-        f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN "
-        f"CREATE ROLE {role} LOGIN; END IF; END $$"
-        for role in (PIPELINE_ROLE, *SERVING_ROLES)
-    ]
-    limits = [
-        f"ALTER ROLE {role} SET idle_in_transaction_session_timeout = '60s'"
-        for role in (PIPELINE_ROLE, *SERVING_ROLES)
-    ]
-    _execute(postgres_url, *creates, *limits)
+def store_roles(postgres_service_databases: Any, postgres_url: str) -> str:
+    """The server with the service roles db-bootstrap made (roles are cluster-wide)."""
     return postgres_url
 
 
 def prepare_store_database(url: str) -> StoreDatabase:
     """Set up an empty database as the bootstrap sets up `features`; URLs per role."""
-    database = url.rsplit("/", 1)[1].split("?", 1)[0]
+    database = make_url(url).database  # the URL also carries sslmode and sslrootcert
     readers = ", ".join(SERVING_ROLES)
     _execute(
         url,

@@ -286,6 +286,31 @@ def _serve_continuously(
         connection.close()
 
 
+def _release_once_the_swap_waits(
+    admin_url: str, blocker: Any, hold_seconds: float, stop: threading.Event
+) -> None:
+    """Roll the blocker back ``hold_seconds`` after a session first waits for a table lock.
+
+    Timed from the swap's first lock wait, not from the publish call, so a slow load of the new
+    table (a loaded machine) cannot let the blocker go before the swap ever meets it.
+    """
+    connection = psycopg2.connect(_libpq(admin_url))
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            while not stop.is_set():
+                cursor.execute(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'relation'"
+                )
+                if cursor.fetchone()[0]:
+                    break
+                time.sleep(0.01)
+        if not stop.wait(hold_seconds):
+            blocker.rollback()
+    finally:
+        connection.close()
+
+
 @pytest.mark.parametrize("lock_timeout_ms", [200, 5000])
 def test_a_swap_behind_an_open_transaction_does_not_stall_serving(
     spark: SparkSession, store_db: StoreDatabase, blocker: Any, lock_timeout_ms: int
@@ -298,7 +323,11 @@ def test_a_swap_behind_an_open_transaction_does_not_stall_serving(
     server = threading.Thread(
         target=_serve_continuously, args=(store_db.inference_url, stop, latencies, failures)
     )
-    release = threading.Timer(2.5, blocker.rollback)
+    released = threading.Event()
+    release = threading.Thread(
+        target=_release_once_the_swap_waits,
+        args=(store_db.admin_url, blocker, 2.5, released),
+    )
     settings = StoreSettings(
         lock_timeout_ms=lock_timeout_ms,
         swap_attempts=30,
@@ -313,7 +342,8 @@ def test_a_swap_behind_an_open_transaction_does_not_stall_serving(
     finally:
         stop.set()
         server.join(timeout=30)
-        release.cancel()
+        released.set()
+        release.join(timeout=30)
     assert set(_read(target.url)["run_id"]) == {"run-b"}
     if lock_timeout_ms == 200:
         # The swap gave way to the open transaction and got in once it ended; serving never

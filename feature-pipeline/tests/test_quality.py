@@ -44,6 +44,13 @@ RULE_CASES: list[tuple[dict[str, str], list[str]]] = [
     ({"loan_date": "2017-12-31"}, ["DATE_OUT_OF_WINDOW"]),
     ({"loan_date": "2022-01-01"}, ["DATE_OUT_OF_WINDOW"]),
     ({"loan_amount": "-118.25"}, ["NEGATIVE_AMOUNT"]),
+    ({"loan_amount": "0"}, ["AMOUNT_BELOW_MINIMUM"]),
+    ({"loan_amount": "99.99"}, ["AMOUNT_BELOW_MINIMUM"]),
+    ({"birthday": "2019-06-02"}, ["BIRTHDAY_AFTER_LOAN_DATE"]),  # loan_date 2019-06-01
+    (
+        {"birthday": "2030-01-01", "loan_amount": "5"},
+        ["AMOUNT_BELOW_MINIMUM", "BIRTHDAY_AFTER_LOAN_DATE"],
+    ),
     ({"loan_amount": "abc"}, ["NON_NUMERIC_AMOUNT"]),
     ({"loan_amount": "NaN"}, ["NON_NUMERIC_AMOUNT"]),
     ({"loan_amount": "Infinity"}, ["NON_NUMERIC_AMOUNT"]),
@@ -63,8 +70,9 @@ RULE_CASES: list[tuple[dict[str, str], list[str]]] = [
     ({"job_start_date": "3021-09-18"}, []),  # the employment sentinel is a feature rule
     ({"birthday": ""}, []),  # unknown birthday -> null age, not a rejection
     ({"job_start_date": ""}, []),
-    ({"loan_amount": "0"}, []),
-    ({"loan_amount": "1e2"}, []),
+    ({"loan_amount": "1e2"}, []),  # exactly the minimum
+    ({"loan_amount": "100"}, []),
+    ({"birthday": "2019-06-01"}, []),  # born on the loan date: age 0, odd but not impossible
     ({"loan_amount": "118.200000000000"}, []),
     ({"loan_date": "2018-01-01"}, []),
     ({"loan_date": "2021-12-31"}, []),
@@ -142,6 +150,13 @@ def test_a_loan_id_whose_copies_are_all_malformed_keeps_none(spark: SparkSession
     assert _kept_amounts(spark, lines, loan_id=7) == []
 
 
+def test_the_minimum_loan_amount_is_a_setting(spark: SparkSession) -> None:
+    lines = [raw_line(loan_id="1", loan_amount="40"), raw_line(loan_id="2", loan_amount="0")]
+    validated = validate(lines_frame(spark, lines), WINDOW, min_loan_amount=25.0)
+    counts = summarise(row.asDict() for row in quality_stats_by_block(validated).collect())
+    assert (counts.rows_accepted, counts.by_rule["AMOUNT_BELOW_MINIMUM"]) == (1, 1)
+
+
 def test_counts_balance_and_line_numbers_span_blocks(spark: SparkSession) -> None:
     lines = [raw_line(loan_id=str(i)) for i in range(1, 21)]
     lines[4] = raw_line(loan_id="5", flag_own_car="X")  # line 6
@@ -187,7 +202,7 @@ def test_a_file_without_header_has_no_header_line(spark: SparkSession) -> None:
 
 
 def test_duplicate_lines_get_their_text_back_from_a_rescan(spark: SparkSession) -> None:
-    lines = [raw_line(loan_id="7", loan_amount="100.0"), raw_line(loan_id="7", loan_amount="2.0")]
+    lines = [raw_line(loan_id="7", loan_amount="100.0"), raw_line(loan_id="7", loan_amount="200.0")]
     frame = lines_frame(spark, lines, blocks=2)
     validated = validate(frame, WINDOW)
     counts = summarise(row.asDict() for row in quality_stats_by_block(validated).collect())

@@ -77,7 +77,7 @@ TARGETS = {
     "http_p99_ms": 25.0,
     "rss_mb": 250.0,
 }
-HERE_TESTS = HERE.parents[1] / "tests"  # the TLS + roles PostgreSQL helper lives there
+HERE_TESTS = HERE.parents[1] / "tests"  # the store set-up on the test kit's PostgreSQL
 BENCH_CUSTOMER_REF_KEY = "bench-customer-ref-key-0123456789abcdef"
 FIRST_ID = 5_000_000
 WARM_UP_REQUESTS = 300
@@ -659,9 +659,8 @@ def main() -> None:
             sys.path.insert(0, str(HERE_TESTS))
             import isvc_postgres
 
-            server = stack.enter_context(isvc_postgres.running_tls_postgres())
-            isvc_postgres.create_store_database(server, "features", rows)
-            url = server.url("inference", "features")
+            server = stack.enter_context(isvc_postgres.running_store_server())
+            url = server.url("inference", server.create_store(rows))
             envs["postgres"] = service_env(bundle, url, workdir / "pycache", auth="iam")
         phases = set(args.phases.split(","))
         report: dict[str, Any] = {

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from isvc_postgres import TlsPostgres, running_tls_postgres
+from isvc_postgres import StoreServer
 from isvc_support import (
     CUSTOMER_REF_KEY,
     TrainedBundle,
@@ -28,24 +27,9 @@ def trained_bundle(tmp_path_factory: pytest.TempPathFactory) -> TrainedBundle:
 
 
 @pytest.fixture(scope="session")
-def tls_postgres() -> Iterator[TlsPostgres]:
-    """PostgreSQL with TLS only and the service roles of DESIGN C3.
-
-    The one place to switch to the shared test kit's TLS + roles fixture once it exists.
-    """
-    from platform_testkit.postgres import PostgresUnavailableError
-
-    context = running_tls_postgres()
-    try:
-        server = context.__enter__()
-    except PostgresUnavailableError as err:
-        if os.environ.get("CI", "").strip().lower() == "true":
-            pytest.fail(f"PostgreSQL is required when CI=true: {err}", pytrace=False)
-        pytest.skip(f"PostgreSQL unavailable: {err}")
-    try:
-        yield server
-    finally:
-        context.__exit__(None, None, None)
+def tls_postgres(postgres_service_databases: Any) -> StoreServer:
+    """The test kit's PostgreSQL: TLS only, the service roles made by db-bootstrap."""
+    return StoreServer(postgres_service_databases)
 
 
 @pytest.fixture

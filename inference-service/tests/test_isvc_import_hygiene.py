@@ -76,3 +76,6 @@ def test_serving_path_imports(trained_bundle: TrainedBundle, sqlite_store: Path)
     assert "botocore.client" not in modules
     assert "botocore.session" not in modules
     assert "psycopg2" not in loaded
+    # The asyncio driver and engine serve a concurrent server only; Lambda never loads them.
+    assert "psycopg" not in loaded
+    assert "sqlalchemy.ext.asyncio" not in modules

@@ -7,6 +7,7 @@ them; see tests/events/.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import importlib
 import json
@@ -74,7 +75,7 @@ def handler_module(lambda_environment: pytest.MonkeyPatch) -> Iterator[ModuleTyp
     module = _fresh_import()
     yield module
     if module.app.state.resources is not None:
-        module.app.state.resources.close()
+        asyncio.run(module.app.state.resources.aclose())
     for name in ("inference_service.handler", "inference_service.main"):
         sys.modules.pop(name, None)
 
@@ -224,6 +225,6 @@ def test_failed_start_up_answers_json_503_and_recovers(
         assert _invoke(module, "apigw_rest_v1_predict.json", "req-ok")["statusCode"] == 200
     finally:
         if module.app.state.resources is not None:
-            module.app.state.resources.close()
+            asyncio.run(module.app.state.resources.aclose())
         for name in ("inference_service.handler", "inference_service.main"):
             sys.modules.pop(name, None)

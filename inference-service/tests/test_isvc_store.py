@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sqlite3
@@ -34,12 +35,12 @@ DTYPES = dict(FEATURES)
 def test_sqlite_reads_rows_and_nulls(sqlite_store: Path) -> None:
     store = FeatureStore(build_engine(f"sqlite:///{sqlite_store}"), DTYPES)
     store.verify_schema()
-    row = store.get(5008832)
+    row = asyncio.run(store.get(5008832))
     assert row is not None
     assert row.features == dict(zip(FEATURE_NAMES, KNOWN_CUSTOMERS[5008832], strict=True))
     assert row.as_of.isoformat() == AS_OF
-    assert store.get(123) is None
-    many = store.get_many([1, 5009000, 1, 404])
+    assert asyncio.run(store.get(123)) is None
+    many = asyncio.run(store.get_many([1, 5009000, 1, 404]))
     assert sorted(many.rows) == [1, 5009000]
     assert many.corrupt == {}
 

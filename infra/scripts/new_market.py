@@ -21,7 +21,14 @@ INFRA = Path(__file__).resolve().parents[1]
 TEMPLATE = INFRA / "templates" / "market-root"
 ENVIRONMENTS = ("staging", "prod")
 # Copied as they are; backend.tf and terraform.tfvars are rendered per environment.
-VERBATIM = ("main.tf", "variables.tf", "providers.tf", "versions.tf", "outputs.tf")
+VERBATIM = (
+    "main.tf",
+    "variables.tf",
+    "providers.tf",
+    "versions.tf",
+    "outputs.tf",
+    ".terraform.lock.hcl",
+)
 # Services the market's running platform needs in its own region.
 REQUIRED_SERVICES = (
     "apigateway",
@@ -127,11 +134,13 @@ Next steps (infra/README.md, "Launching a market"):
      alarm e-mails, quality settings and training thresholds of this market.
   4. In infra/live/{market}/staging: terraform init, terraform apply
      -target=module.platform.module.ecr, push the first images with tag `bootstrap`
-     (inference, training, monitoring, db-bootstrap), terraform apply, then
+     (inference, training, monitoring, db-bootstrap, ci-tools), terraform apply, then
      DB_BOOTSTRAP_PROJECT=$(terraform output -raw db_bootstrap_project_name)
      ci/scripts/run-db-bootstrap.sh (creates the database roles and fills their secrets).
-  5. Commit; the release pipeline then deploys {market}/staging on every push (prod after
-     approval), running db-bootstrap after each apply.
+  5. Upload the raw loans file, start the retraining state machine (first features, model,
+     bundle, image and release; docs/operations.md, "Launching a market"), then commit: the
+     release pipeline deploys {market}/staging on every push (prod after approval), running
+     db-bootstrap after each apply.
 """
 
 

@@ -26,6 +26,9 @@ TEMPLATE = INFRA / "templates" / "market-root"
 GLUE_DIR = REPO / "feature-pipeline" / "glue"
 
 PROVIDER_ADDRESS = "registry.terraform.io/hashicorp/aws"
+# `init` of a committed root: the provider must match the root's committed .terraform.lock.hcl
+# (version and hash), and init fails rather than rewrite it.
+INIT_LOCKED = ("init", "-lockfile=readonly", "-input=false", "-no-color")
 DEFAULT_PLUGIN_MIRROR = "/opt/tf-plugins"
 
 
@@ -164,6 +167,7 @@ def emulator_override(
 # them for every test module. Imported last: jobs.py uses the helpers above.
 from .jobs import (  # noqa: E402
     _start_background_jobs,
+    api_redeploy_job,
     background,
     bad_wheels_job,
     bootstrap_plan_job,
@@ -177,6 +181,7 @@ from .jobs import (  # noqa: E402
 
 __all__ = [
     "_start_background_jobs",
+    "api_redeploy_job",
     "background",
     "bad_wheels_job",
     "bootstrap_plan_job",

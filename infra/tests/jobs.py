@@ -21,6 +21,7 @@ import pytest
 
 from .conftest import (
     INFRA,
+    INIT_LOCKED,
     LIVE,
     LOCAL_BACKEND_OVERRIDE,
     MODULES,
@@ -34,6 +35,7 @@ T = TypeVar("T")
 # Session fixtures holding a Future; started as soon as any collected test needs them.
 BACKGROUND_FIXTURES = (
     "emulator_apply",
+    "api_redeploy_job",
     "live_plan_job",
     "market_root_checks_job",
     "new_market_job",
@@ -117,14 +119,14 @@ def emulator_apply(
         "-var",
         f"aws_endpoint_url={moto_endpoint}",
         "-var",
-        f'aws_service_endpoints={{sfn="{sfn_endpoint}"}}',
+        f'aws_service_endpoints={{sfn="{sfn_endpoint}", apigateway="{sfn_endpoint}"}}',
         "-var",
         f"aws_region={EMULATOR_REGION}",
     ]
 
     def apply() -> EmulatorDeployment:
         (root / "zz_local_backend_override.tf").write_text(LOCAL_BACKEND_OVERRIDE)
-        terraform.run(root, "init", "-input=false", "-no-color")
+        terraform.run(root, *INIT_LOCKED)
         terraform.run(root, "validate", "-no-color")
         terraform.run(
             root,
@@ -181,6 +183,84 @@ def run_in_background(background: ThreadPoolExecutor, job: Callable[[], T]) -> I
     settle(future)
 
 
+# -- API redeployment ---------------------------------------------------------------------------
+
+API_DEPLOYMENT = "module.platform.module.inference.aws_api_gateway_deployment.this"
+# Changes to the emulator root that must reach the live stage (a new deployment), and none.
+# Each is (file under the repository, text, replacement).
+API_EDITS: dict[str, tuple[str, str, str] | None] = {
+    "unchanged": None,
+    "authorization": (
+        "infra/modules/inference/api.tf",
+        'authorization        = "AWS_IAM"',
+        'authorization        = "NONE"',
+    ),
+    "integration": (
+        "infra/modules/inference/api.tf",
+        "uri = aws_lambda_alias.this.invoke_arn",
+        "uri = aws_lambda_function.this.invoke_arn",
+    ),
+    "resource_policy": (
+        "infra/tests/moto_root/main.tf",
+        "role/loan-origination-staging",
+        "role/another-consumer",
+    ),
+}
+
+
+@pytest.fixture(scope="session")
+def api_redeploy_job(
+    terraform: Terraform,
+    tmp_path_factory: pytest.TempPathFactory,
+    moto_endpoint: str,
+    sfn_endpoint: str,
+    emulator_apply: Future[EmulatorDeployment],
+    background: ThreadPoolExecutor,
+) -> Iterator[Future[dict[str, list[str]]]]:
+    """Plan each API_EDITS change of the emulator root on top of its applied state (its own copy,
+    no refresh, only the API deployment and what it depends on); edit -> the deployment's
+    planned actions."""
+
+    def job() -> dict[str, list[str]]:
+        copy = copy_for_terraform(tmp_path_factory.mktemp("api-redeploy"))
+        root = copy / "infra/tests/moto_root"
+        (root / "zz_local_backend_override.tf").write_text(LOCAL_BACKEND_OVERRIDE)
+        terraform.run(root, *INIT_LOCKED)
+        deployment = wait(emulator_apply)
+        shutil.copyfile(deployment.root / "terraform.tfstate", root / "terraform.tfstate")
+        actions = {}
+        for name, edit in API_EDITS.items():
+            original = None
+            if edit is not None:
+                path, old, new = copy / edit[0], edit[1], edit[2]
+                original = path.read_text()
+                assert original.count(old) == 1, f"{name}: {old!r} is not in {edit[0]} once"
+                path.write_text(original.replace(old, new))
+            terraform.run(
+                root,
+                "plan",
+                "-input=false",
+                "-no-color",
+                "-refresh=false",
+                f"-target={API_DEPLOYMENT}",
+                "-out=tfplan",
+                "-var",
+                f"aws_endpoint_url={moto_endpoint}",
+                "-var",
+                f'aws_service_endpoints={{sfn="{sfn_endpoint}", apigateway="{sfn_endpoint}"}}',
+                "-var",
+                f"aws_region={EMULATOR_REGION}",
+            )
+            plan = json.loads(terraform.run(root, "show", "-json", "tfplan").stdout)
+            [change] = [c for c in plan["resource_changes"] if c["address"] == API_DEPLOYMENT]
+            actions[name] = change["change"]["actions"]
+            if edit is not None and original is not None:
+                (copy / edit[0]).write_text(original)
+        return actions
+
+    yield from run_in_background(background, job)
+
+
 # -- market roots ---------------------------------------------------------------------------------
 
 # Roots validated by other jobs: the emulator root by its apply, mx/staging by the live plan, the
@@ -200,7 +280,7 @@ def market_root_checks_job(
             if root == LIVE_PLAN_ROOT:
                 continue
             copy = workspace / root.relative_to(INFRA.parent)
-            terraform.run(copy, "init", "-backend=false", "-input=false", "-no-color")
+            terraform.run(copy, *INIT_LOCKED, "-backend=false")
             proc = terraform.run(copy, "validate", "-json", "-no-color", check=False)
             reports[root] = json.loads(proc.stdout)
         return reports
@@ -233,9 +313,9 @@ def live_plan_job(
 
     def job() -> LivePlan:
         (root / "emulator_override.tf").write_text(
-            emulator_override(moto_endpoint, {"sfn": sfn_endpoint})
+            emulator_override(moto_endpoint, {"sfn": sfn_endpoint, "apigateway": sfn_endpoint})
         )
-        terraform.run(root, "init", "-input=false", "-no-color")
+        terraform.run(root, *INIT_LOCKED)
         terraform.run(root, "validate", "-no-color")
         deployment = wait(emulator_apply)
         shutil.copyfile(deployment.root / "terraform.tfstate", root / "terraform.tfstate")
@@ -295,7 +375,7 @@ def new_market_job(
         validate = {}
         for root in created:
             (root / "emulator_override.tf").write_text(emulator_override(moto_endpoint))
-            terraform.run(root, "init", "-input=false", "-no-color")
+            terraform.run(root, *INIT_LOCKED)
             proc = terraform.run(root, "validate", "-json", "-no-color", check=False)
             validate[root.name] = json.loads(proc.stdout)
         staging, prod = created
@@ -333,7 +413,7 @@ def bootstrap_plan_job(
     root = workspace / "infra/bootstrap"
 
     def job() -> dict[str, Any]:
-        terraform.run(root, "init", "-input=false", "-no-color")
+        terraform.run(root, *INIT_LOCKED)
         terraform.run(root, "validate", "-no-color")
         terraform.run(
             root,

@@ -1,11 +1,15 @@
-"""A pass-through proxy in front of moto that answers two Step Functions calls moto lacks.
+"""A pass-through proxy in front of moto that answers two Step Functions calls moto lacks and
+returns API Gateway's resource policies encoded as AWS does.
 
 The aws provider (>= 5.67) calls ValidateStateMachineDefinition before creating a state machine;
 moto 5.2 does not implement it (HTTP 500, which the provider retries for minutes). The shim
 answers that one call with the verdict of infra/tests/asl.py — a real validation, not a stub —
 ListStateMachineVersions (read after create) gets an empty list: the
-module publishes no versions. Every other request is forwarded to moto unchanged.
-Only the provider's `sfn` endpoint uses the shim.
+module publishes no versions. API Gateway returns a REST API's `policy` as a JSON string
+escaped once more (`{\\"Version\\":...`), which the provider unescapes on read; moto returns it
+as stored, and the provider's read fails ("invalid character after top-level value"), so the
+shim escapes it in moto's REST API answers. Every other request is forwarded to moto
+unchanged. The provider's `sfn` and `apigateway` endpoints use the shim.
 """
 
 from __future__ import annotations
@@ -23,6 +27,24 @@ from . import asl
 VALIDATE_TARGET = "AWSStepFunctions.ValidateStateMachineDefinition"
 # Read by the provider after create; moto keeps no published versions (we publish none).
 LIST_VERSIONS_TARGET = "AWSStepFunctions.ListStateMachineVersions"
+
+
+def escape_rest_api_policy(answer: bytes) -> bytes:
+    """A REST API answer (one API or a page of them) with `policy` escaped as AWS sends it."""
+    try:
+        document = json.loads(answer)
+    except ValueError:
+        return answer
+    if not isinstance(document, dict):
+        return answer
+    apis = [document, *document.get("item", [])]
+    changed = False
+    for api in apis:
+        policy = api.get("policy") if isinstance(api, dict) else None
+        if isinstance(policy, str) and policy.startswith("{"):
+            api["policy"] = json.dumps(policy)[1:-1]
+            changed = True
+    return json.dumps(document).encode() if changed else answer
 
 
 def _handler_for(upstream: str) -> type[BaseHTTPRequestHandler]:
@@ -70,10 +92,13 @@ def _handler_for(upstream: str) -> type[BaseHTTPRequestHandler]:
             headers = dict(self.headers.items())
             connection.request(self.command, self.path, body=body, headers=headers)
             response = connection.getresponse()
-            self._reply(response.status, response.getheaders(), response.read())
+            answer = response.read()
+            if self.path.startswith("/restapis"):
+                answer = escape_rest_api_policy(answer)
+            self._reply(response.status, response.getheaders(), answer)
             connection.close()
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _forward  # noqa: N815
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _forward  # noqa: N815
 
     return Handler
 

@@ -59,9 +59,6 @@ IMAGE_TOOLS = {
     "tee",
     "sleep",
 }
-# Console scripts DESIGN.md decided whose package lands from another branch: accepted while the
-# package does not exist yet; once it does, it must declare them.
-PENDING_CONSOLE_SCRIPTS = {"db-bootstrap": REPO / "db-bootstrap/pyproject.toml"}
 # Shell builtins and keywords: not commands that need to exist anywhere.
 SHELL_WORDS = {
     "set",
@@ -176,9 +173,6 @@ def check_command(command: str, args: list[str], where: str) -> None:
             assert path.stat().st_mode & 0o111, f"{where}: {command} is not executable"
         return
     known = IMAGE_TOOLS | console_scripts()
-    pending = PENDING_CONSOLE_SCRIPTS.get(command)
-    if pending is not None and not pending.exists():
-        return
     assert command in known, f"{where}: unknown command {command!r}"
 
 
@@ -258,12 +252,6 @@ def test_every_codebuild_project_points_at_an_existing_buildspec() -> None:
         assert (REPO / path).is_file(), f"infra references missing {path}"
     unused = {str(p.relative_to(REPO)) for p in BUILDSPECS} - referenced - as_text
     assert not unused, f"buildspecs no project uses: {unused}"
-
-
-def test_pending_console_scripts_are_declared_once_their_package_exists() -> None:
-    for command, pyproject in PENDING_CONSOLE_SCRIPTS.items():
-        if pyproject.exists():
-            assert command in console_scripts(), f"{pyproject} does not declare {command}"
 
 
 def test_image_build_exports_what_deploy_and_publish_read() -> None:

@@ -72,8 +72,9 @@ def test_ecr_immutable_and_scanned(applied: tuple[dict[str, Any], str]) -> None:
         "training",
         "monitoring",
         "db-bootstrap",
+        "ci-tools",
     }
-    assert len(repos) == 4
+    assert len(repos) == 5
     for repo in repos:
         assert repo["imageTagMutability"] == "IMMUTABLE"
         assert repo["imageScanningConfiguration"]["scanOnPush"] is True
@@ -179,11 +180,11 @@ def test_canary_deployment_group(applied: tuple[dict[str, Any], str]) -> None:
         "DEPLOYMENT_FAILURE",
         "DEPLOYMENT_STOP_ON_ALARM",
     }
-    # moto does not store the alarm list; the wiring (monitoring -> rollback_alarm_names) is
+    # moto does not store the alarm list; the wiring (the per-version canary alarms only) is
     # checked on the configuration in test_hcl_conventions.
     stored = group.get("alarmConfiguration", {}).get("alarms")
     if stored is not None:
-        assert {a["name"] for a in stored} <= set(outputs["alarm_names"])
+        assert all("-canary-" in a["name"] for a in stored)
 
 
 def test_alarms_topic_and_dashboard(applied: tuple[dict[str, Any], str]) -> None:
@@ -191,12 +192,17 @@ def test_alarms_topic_and_dashboard(applied: tuple[dict[str, Any], str]) -> None
     cloudwatch = client("cloudwatch", endpoint)
     alarms = cloudwatch.describe_alarms(AlarmNames=outputs["alarm_names"])["MetricAlarms"]
     by_metric = {a.get("MetricName"): a for a in alarms}
-    assert len(alarms) == len(outputs["alarm_names"]) == 9
-    assert by_metric["DriftPSIMax"]["Namespace"] == "CreditRisk/Monitoring"
-    assert by_metric["DriftPSIMax"]["Threshold"] == 0.2
+    assert len(alarms) == len(outputs["alarm_names"]) == 14
+    drift = by_metric["DriftedFeatureCount"]
+    assert drift["Namespace"] == "CreditRisk/Monitoring"
+    assert (drift["ComparisonOperator"], drift["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
+    assert {d["Name"]: d["Value"] for d in drift["Dimensions"]} == {
+        "service": "risk-monitoring",
+        "ModelName": "credit-risk",
+    }
     # The job runs daily: model-health alarms evaluate daily periods. Missing data still breaches
     # the feature-store alarm (a silent job is a staleness problem), over two days.
-    assert by_metric["DriftPSIMax"]["Period"] == 86400
+    assert drift["Period"] == 86400
     assert by_metric["FeatureStoreAgeDays"]["TreatMissingData"] == "breaching"
     assert (
         by_metric["FeatureStoreAgeDays"]["Period"]
@@ -324,8 +330,9 @@ def test_monitoring_job_function_and_schedule(applied: tuple[dict[str, Any], str
     assert json.loads(target["Input"]) == {
         "logs": f"s3://{buckets['features']}/predictions/",
         "logs_window": "previous_day",
-        "metadata": f"s3://{buckets['artifacts']}/models/champion/bundle/metadata.json",
+        "metadata": f"s3://{buckets['artifacts']}/bundles/credit-risk/champion.json",
         "report_prefix": f"s3://{buckets['artifacts']}/monitoring/reports/",
+        "lake": f"s3://{buckets['features']}/features/",
     }
     # The store connection is the function's: its own role on the proxy, IAM auth, no secret.
     env = config["Environment"]["Variables"]
@@ -334,11 +341,33 @@ def test_monitoring_job_function_and_schedule(applied: tuple[dict[str, Any], str
     )
     assert env["MONITOR_STORE_AUTH"] == "iam"
     assert env["CUSTOMER_REF_KEY_SECRET_ARN"] == outputs["customer_ref_key_secret_arn"]
+    # Delayed labels: a repayment file landing in the artifacts bucket starts the outcomes run
+    # with that object's key (EventBridge input transformer).
+    outcomes_rule = events.describe_rule(Name=f"{name}-outcomes")
+    pattern = json.loads(outcomes_rule["EventPattern"])
+    assert pattern["detail"] == {
+        "bucket": {"name": [buckets["artifacts"]]},
+        "object": {"key": [{"prefix": "monitoring/repayments/"}]},
+    }
+    (outcomes,) = events.list_targets_by_rule(Rule=f"{name}-outcomes")["Targets"]
+    assert outcomes["Arn"] == config["FunctionArn"]
+    transformer = outcomes["InputTransformer"]
+    assert transformer["InputPathsMap"] == {"key": "$.detail.object.key"}
+    filled = transformer["InputTemplate"].replace("<key>", "monitoring/repayments/2026-09.csv")
+    assert json.loads(filled) == {
+        "command": "outcomes",
+        "repayments": f"s3://{buckets['artifacts']}/monitoring/repayments/2026-09.csv",
+        "logs": f"s3://{buckets['features']}/predictions/",
+        "logs_window": "application_days",
+        "metadata": f"s3://{buckets['artifacts']}/bundles/credit-risk/champion.json",
+        "report_prefix": f"s3://{buckets['artifacts']}/monitoring/outcomes/",
+    }
     policy = json.loads(lam.get_policy(FunctionName=name)["Policy"])
-    (grant,) = policy["Statement"]
-    assert grant["Principal"]["Service"] == "events.amazonaws.com"
-    assert grant["Action"] == "lambda:InvokeFunction"
-    assert grant["Condition"]["ArnLike"]["AWS:SourceArn"] == rule["Arn"]
+    grants = {g["Condition"]["ArnLike"]["AWS:SourceArn"]: g for g in policy["Statement"]}
+    assert set(grants) == {rule["Arn"], outcomes_rule["Arn"]}
+    for grant in grants.values():
+        assert grant["Principal"]["Service"] == "events.amazonaws.com"
+        assert grant["Action"] == "lambda:InvokeFunction"
 
 
 def test_proxy_authenticates_each_service_role_with_iam_and_its_own_secret(
@@ -408,3 +437,26 @@ def test_every_component_role_exists(applied: tuple[dict[str, Any], str]) -> Non
         found = iam.get_role(RoleName=role["name"])["Role"]
         assert found["Arn"] == role["arn"], component
         assert iam.list_role_policies(RoleName=role["name"])["PolicyNames"], component
+
+
+def test_image_scan_findings_reach_the_topic(applied: tuple[dict[str, Any], str]) -> None:
+    """Dependency changes (issue 18.4): a scan with CRITICAL or HIGH findings in any of the
+    market's repositories is sent to the alarm topic."""
+    outputs, endpoint = applied
+    events = client("events", endpoint)
+    name = f"{outputs['name_prefix']}-image-scan-findings"
+    pattern = json.loads(events.describe_rule(Name=name)["EventPattern"])
+    assert pattern["source"] == ["aws.ecr"]
+    assert pattern["detail-type"] == ["ECR Image Scan"]
+    assert sorted(pattern["detail"]["repository-name"]) == sorted(
+        outputs["ecr_repository_names"].values()
+    )
+    severities = {
+        severity
+        for branch in pattern["detail"]["$or"]
+        for severity, test in branch["finding-severity-counts"].items()
+        if test == [{"numeric": [">", 0]}]
+    }
+    assert severities == {"CRITICAL", "HIGH"}
+    (target,) = events.list_targets_by_rule(Rule=name)["Targets"]
+    assert target["Arn"] == outputs["topic_arn"]

@@ -17,28 +17,10 @@ import pytest
 from . import service_contracts, wiring
 from .jobs import EmulatorDeployment, LivePlan, wait
 
-# Findings the code of THIS branch still causes, because the service changes the contracts
-# decided (docs/contracts, docs/database-access.md) land from other branches. Each entry must
-# still occur (a stale entry fails: remove it once the service matches); nothing else may.
-STAGING_KEY = (
-    "s3://credit-risk-mx-staging-features-123456789012/features.staging-x/ "
-    "(key built at feature-pipeline/src/feature_pipeline/storage.py:285)"
-)
-UNMAPPED = "(a QualitySettings field) but glue/job.py does not map QualitySettings fields"
-AWAITING_SERVICE_CHANGES = {
-    "feature-pipeline: passes --store_auth, which neither glue/job.py nor QualitySettings "
-    "knows": "C3: glue/job.py --store_auth iam",
-    f"feature-pipeline: passes --positive_rate_min {UNMAPPED} to arguments": "C6",
-    f"feature-pipeline: passes --positive_rate_max {UNMAPPED} to arguments": "C6",
-    "feature-pipeline: role credit-risk-mx-staging-feature-pipeline may not s3:PutObject on "
-    f"{STAGING_KEY}": "C1: no sibling staging prefix",
-    "inference: inference-service does not read FEATURE_STORE_AUTH": "C3",
-    "inference: inference-service does not read CUSTOMER_REF_KEY_SECRET_ARN": "C4",
-    "monitoring: risk-monitoring does not read MONITOR_STORE_AUTH": "C3",
-    "monitoring: risk-monitoring does not read CUSTOMER_REF_KEY_SECRET_ARN": "C4",
-    "training: model-training does not read MLFLOW_TRACKING_URI": "C3",
-    "training: model-training does not read MODEL_TRAINING_DB_AUTH": "C3",
-}
+# Findings the code still causes because a service change the contracts decided has not landed
+# yet (each entry with its reason; a stale entry fails: remove it once the service matches).
+# Empty: every service reads what infra sets (C1, C3, C4, C6 landed with wave 1).
+AWAITING_SERVICE_CHANGES: dict[str, str] = {}
 # What a plan cannot know: the RDS instance is new in it, so its managed master secret, and the
 # policies that name it or whose inputs change in the same plan (Terraform re-reads their policy
 # documents at apply), are known only after apply. The applied emulator state checks those
@@ -211,10 +193,15 @@ def test_an_unknown_glue_argument_and_training_variable_are_named(
         "--loan_date_window"
     ] = "5"
     training = _find(mutated, "module.cicd.aws_codebuild_project.training[0]")
-    training["environment"][0]["environment_variable"].append(
-        {"name": "GATE_MIN_AUC", "value": "0.7", "type": "PLAINTEXT"}
+    training["environment"][0]["environment_variable"].extend(
+        [
+            {"name": "GATE_MIN_AUC", "value": "0.7", "type": "PLAINTEXT"},
+            # A market's gate threshold, named as model-training reads it.
+            {"name": "MODEL_TRAINING_GATE_MIN_ROC_AUC", "value": "0.7", "type": "PLAINTEXT"},
+        ]
     )
     found = _new_findings(mutated, code)
+    assert not [m for m in found if "MODEL_TRAINING_GATE_MIN_ROC_AUC" in m], found
     assert (
         "feature-pipeline: passes --loan_date_window, which neither glue/job.py nor "
         "QualitySettings knows" in found
@@ -317,3 +304,24 @@ def test_iam_evaluator() -> None:
         [policy], "s3:ListBucket", "arn:aws:s3:::b", {"s3:prefix": "features/"}
     )
     assert not wiring.allows([policy], "s3:ListBucket", "arn:aws:s3:::b")
+
+
+def test_section_overrides_are_read_from_the_code(tmp_path: Any) -> None:
+    """model-training's MODEL_TRAINING_<SECTION>_<FIELD> names follow its section models."""
+    module = tmp_path / "config.py"
+    module.write_text(
+        "ENV_PREFIX = 'SVC_'\n"
+        "ENV_SECTIONS = ('gate',)\n"
+        "class GateConfig:\n"
+        "    min_roc_auc: float = 0.6\n"
+        "class SearchConfig:\n"
+        "    trials: int = 4\n"
+        "def environment_overrides(environ):\n"
+        "    models = {'gate': GateConfig, 'search': SearchConfig}\n"
+        "    for section in ENV_SECTIONS:\n"
+        "        for field in models[section].model_fields:\n"
+        "            name = f'{ENV_PREFIX}{section}_{field}'.upper()\n"
+    )
+    reads = service_contracts.environment_reads(service_contracts.Source("svc", (module,)))
+    assert "SVC_GATE_MIN_ROC_AUC" in reads
+    assert "SVC_SEARCH_TRIALS" not in reads  # not a section the code walks

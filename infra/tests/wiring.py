@@ -563,15 +563,42 @@ class Checker:
 
         target = self.deployment.one("module.monitoring.aws_cloudwatch_event_target.runner")
         event = json.loads(_known(target["input"], "the schedule's event"))
+        self.check_monitoring_event(component, role_name, event, "the scheduled event")
+        outcomes = self.deployment.one("module.monitoring.aws_cloudwatch_event_target.outcomes")
+        transformer = _known(outcomes["input_transformer"], "the outcomes event")[0]
+        template = transformer["input_template"]
+        for placeholder, path in transformer["input_paths"].items():
+            sample = {"$.detail.object.key": "monitoring/repayments/2027-01.csv"}.get(path)
+            if sample is None:
+                self.finding(component, f"the outcomes event fills <{placeholder}> from {path}")
+                continue
+            template = template.replace(f"<{placeholder}>", sample)
+        event = json.loads(template)
+        self.check_monitoring_event(component, role_name, event, "the outcomes event")
+        if event.get("command") != "outcomes" or "repayments" not in event:
+            self.finding(component, "the outcomes event does not run the outcomes command")
+        else:
+            self.check_s3(
+                component, role_name, "s3:GetObject", event["repayments"], "repayment files"
+            )
+
+    def check_monitoring_event(
+        self, component: str, role_name: str, event: dict[str, Any], name: str
+    ) -> None:
+        """Every key is one the handler reads (never a retired one), and the job's role may
+        read and write what the keys name."""
         for key in MONITORING_EVENT_REQUIRED:
             if key not in event:
-                self.finding(component, f"the scheduled event has no {key!r}")
+                self.finding(component, f"{name} has no {key!r}")
         for key in event:
-            if key not in self.code.monitoring_event_keys:
+            if key in self.code.monitoring_retired_keys:
+                self.finding(
+                    component, f"{name} sets {key!r}, which risk_monitoring.lambda_handler refuses"
+                )
+            elif key not in self.code.monitoring_event_keys:
                 self.finding(
                     component,
-                    f"the scheduled event sets {key!r}, which risk_monitoring.lambda_handler "
-                    "does not read",
+                    f"{name} sets {key!r}, which risk_monitoring.lambda_handler does not read",
                 )
         logs = event["logs"]
         bucket, prefix = _s3(logs)
@@ -591,9 +618,18 @@ class Checker:
             f"s3://{bucket}/{day}stream-1.jsonl.gz",
             "prediction log objects",
         )
-        self.check_s3(
-            component, role_name, "s3:GetObject", event["metadata"], "champion metadata.json"
-        )
+        metadata = event["metadata"]
+        self.check_s3(component, role_name, "s3:GetObject", metadata, "champion metadata")
+        if metadata.endswith(".json") and not metadata.endswith("/metadata.json"):
+            # A bundle pointer (C5): the job follows it to <folder>/<prefix>metadata.json.
+            folder = metadata.rsplit("/", 1)[0]
+            self.check_s3(
+                component,
+                role_name,
+                "s3:GetObject",
+                f"{folder}/v7-0123456789ab/metadata.json",
+                "the bundle metadata the champion pointer names",
+            )
         if "report_prefix" in event:
             self.check_s3(
                 component,
@@ -602,10 +638,27 @@ class Checker:
                 event["report_prefix"].rstrip("/") + "/20270101T043000Z/report.json",
                 "reports",
             )
-        if "outcomes" in event:
+        if "lake" in event:
+            lake_bucket, lake_prefix = _s3(event["lake"])
+            run = f"{lake_prefix}run=20270101T000000Z/"
             self.check_s3(
-                component, role_name, "s3:GetObject", event["outcomes"], "delayed outcomes"
+                component,
+                role_name,
+                "s3:ListBucket",
+                event["lake"],
+                "listing a lake run (skew)",
+                prefix=f"{run}online/parquet/",
             )
+            for key in ("_SUCCESS", "online/parquet/part-00000.parquet"):
+                self.check_s3(
+                    component,
+                    role_name,
+                    "s3:GetObject",
+                    f"s3://{lake_bucket}/{run}{key}",
+                    "C1 lake layout (skew)",
+                )
+        if "labels" in event:
+            self.check_s3(component, role_name, "s3:GetObject", event["labels"], "labels")
 
     def check_training(self) -> None:
         component = "training"
@@ -676,6 +729,18 @@ class Checker:
             artifacts + "mlflow/1/run/artifacts/model.onnx",
             "MLflow artifacts",
         )
+        # publish / promote / rollback: the versioned bundle and its pointers at the bucket's root
+        # (docs/contracts/serving-bundle.md), whatever ARTIFACTS_URI's prefix.
+        artifacts_bucket, _ = _s3(artifacts)
+        for key in (
+            "bundles/credit-risk/v1-0123456789ab/metadata.json",
+            "bundles/credit-risk/candidate.json",
+            "bundles/credit-risk/champion.json",
+        ):
+            for action in ("s3:PutObject", "s3:GetObject"):
+                self.check_s3(
+                    component, role_name, action, f"s3://{artifacts_bucket}/{key}", "C5 bundles"
+                )
 
     def check_db_bootstrap(self) -> None:
         component = "db-bootstrap"

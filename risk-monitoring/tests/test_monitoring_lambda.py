@@ -49,14 +49,26 @@ def put_day(records: list[dict], day: str = "2026-11-25") -> None:
 
 @pytest.fixture
 def deployment(aws_reset: str, monkeypatch: pytest.MonkeyPatch) -> dict[int, dict]:
-    """Buckets, the champion bundle, a committed lake run and the key in Secrets Manager."""
+    """Buckets, the champion bundle (versioned prefix + champion.json), a committed lake run and
+    the key in Secrets Manager."""
     s3 = boto3.client("s3")
     for bucket in (FEATURES, ARTIFACTS):
         s3.create_bucket(Bucket=bucket)
+    # Published as model-training does: a versioned prefix, then the champion pointer.
+    bundle = metadata_document()
+    version = f"v{bundle['model_version']}-{bundle['model_sha256'][:12]}/"
     s3.put_object(
-        Bucket=ARTIFACTS,
-        Key="models/champion/bundle/metadata.json",
-        Body=json.dumps(metadata_document()),
+        Bucket=ARTIFACTS, Key=f"bundles/credit-risk/{version}metadata.json", Body=json.dumps(bundle)
+    )
+    pointer = {
+        "model_name": "credit-risk",
+        "model_version": bundle["model_version"],
+        "prefix": version,
+        "model_sha256": bundle["model_sha256"],
+        "updated_at": "2026-11-20T10:00:00+00:00",
+    }
+    s3.put_object(
+        Bucket=ARTIFACTS, Key="bundles/credit-risk/champion.json", Body=json.dumps(pointer)
     )
     rows = rows_from_columns(draw_features(np.random.default_rng(4), 400))
     for name, payload in lake_run_files(rows, STORE_RUN, date(2026, 11, 24)).items():
@@ -175,4 +187,28 @@ def test_a_day_without_objects_fails_the_run(deployment: dict, lambda_context: A
     with pytest.raises(
         InputError, match=f"no log objects under s3://{FEATURES}/predictions/2026-11-25/"
     ):
+        handler(event("scheduled-run", now=NOW, online_store_url=None), lambda_context)
+
+
+def test_a_champion_pointer_that_disagrees_with_its_bundle_is_refused(
+    deployment: dict, lambda_context: Any
+) -> None:
+    """A pointer half-moved by hand (another hash than its bundle's) is refused by name."""
+    put_day(served(deployment))
+    s3 = boto3.client("s3")
+    pointer = json.loads(
+        s3.get_object(Bucket=ARTIFACTS, Key="bundles/credit-risk/champion.json")["Body"].read()
+    )
+    pointer["model_sha256"] = "f" * 64
+    s3.put_object(
+        Bucket=ARTIFACTS, Key="bundles/credit-risk/champion.json", Body=json.dumps(pointer)
+    )
+    with pytest.raises(InputError, match=r"champion\.json names model 3"):
+        handler(event("scheduled-run", now=NOW, online_store_url=None), lambda_context)
+    pointer["prefix"] = "v9-000000000000/"
+    pointer["model_sha256"] = "0" * 64
+    s3.put_object(
+        Bucket=ARTIFACTS, Key="bundles/credit-risk/champion.json", Body=json.dumps(pointer)
+    )
+    with pytest.raises(InputError, match=r"v9-000000000000/metadata\.json"):
         handler(event("scheduled-run", now=NOW, online_store_url=None), lambda_context)

@@ -13,14 +13,23 @@ done
 compile --all-extras "${projects[@]}" requirements-dev.in -o requirements.lock
 compile requirements-checkov.in -o requirements-checkov.lock
 compile requirements-bootstrap.in -o requirements-bootstrap.lock
-compile inference-service/pyproject.toml -o inference-service/requirements.lock
-# The monitoring image's base (Lambda python:3.11) is Amazon Linux 2, glibc 2.26: resolve wheels
-# that install there (manylinux2014), since recent scipy/pyarrow/pillow ship manylinux_2_28 only.
-compile risk-monitoring/pyproject.toml --python-platform x86_64-manylinux2014 --only-binary :all: \
-  -o risk-monitoring/requirements.lock
+# Image locks: what each Dockerfile installs (hash-checked, wheels only), resolved for the images'
+# platform (python:3.11-slim: Debian 12, glibc 2.36, CPython 3.11, x86_64) at the versions of the
+# main lock, so an image runs the versions the suites tested.
+image_lock() {
+  compile "$@" -c requirements.lock --python-platform x86_64-manylinux_2_28 --only-binary :all:
+}
+image_lock inference-service/pyproject.toml --extra lambda -o inference-service/requirements.lock
+image_lock risk-monitoring/pyproject.toml --extra lambda -o risk-monitoring/requirements.lock
+image_lock model-training/pyproject.toml -o model-training/requirements.lock
+image_lock db-bootstrap/pyproject.toml -o db-bootstrap/requirements.lock
+image_lock requirements-build.in -o requirements-build.lock
+# The Glue job's lock (its wheels: ci/README.md, "The Glue job's dependency wheels").
+"$UV" pip compile -q feature-pipeline/pyproject.toml --constraint requirements.lock --generate-hashes \
+  --python-version 3.11 --python-platform x86_64-manylinux_2_28 -o feature-pipeline/requirements.txt
 # What CI's deploy builds install to run `release` (the versions of the main lock).
 compile scripts/release-tool/pyproject.toml -c requirements.lock -o scripts/release-tool/requirements.lock
-if grep -n '://' requirements*.lock inference-service/requirements.lock \
-    risk-monitoring/requirements.lock scripts/release-tool/requirements.lock; then
+if grep -n '://' requirements*.lock */requirements.lock scripts/*/requirements.lock \
+    feature-pipeline/requirements.txt; then
   echo "a lock names a URL; refusing" >&2; exit 1
 fi

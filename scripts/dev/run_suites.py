@@ -12,13 +12,14 @@ import concurrent.futures
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+# Each suite's JUnit report of its last run: `make scorecard` reads them (docs/ml-test-score.md).
+REPORT_DIR = REPO / "var" / "test-reports"
 # In start order when suites run in parallel: the longest first.
 SUITES = [
     "infra",
@@ -28,6 +29,7 @@ SUITES = [
     "risk-monitoring",
     "inference-service",
     "scripts/release-tool",
+    "scripts/platform-status",
     "scripts/platform-testkit",
     "db-bootstrap",
     "scripts/loan-generator",
@@ -104,12 +106,12 @@ def main() -> int:
 
     # Longest first, so the slow suites do not end up running alone at the end.
     ordered = sorted(selected, key=lambda s: SUITES.index(s) if s in SUITES else len(SUITES))
-    with (
-        tempfile.TemporaryDirectory(prefix="suites-") as tmp,
-        concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool,
-    ):
+    REPORT_DIR.mkdir(parents=True, exist_ok=True)
+    for name in ordered:  # a suite that crashes must not leave its previous results behind
+        (REPORT_DIR / f"{name.replace('/', '_')}.xml").unlink(missing_ok=True)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = {
-            name: pool.submit(run_suite, name, Path(tmp), args.pytest_args.split())
+            name: pool.submit(run_suite, name, REPORT_DIR, args.pytest_args.split())
             for name in ordered
         }
         results = [futures[name].result() for name in selected]
@@ -129,7 +131,18 @@ def main() -> int:
     if broken and failed == 0:
         failed = len(broken)  # a suite that crashed before reporting still counts as a failure
     print(f"{passed} passed, {failed} failed, {skipped} skipped")
+    print_scorecard()
     return 1 if broken else 0
+
+
+def print_scorecard() -> None:
+    """The ML Test Score these results prove (informative: the suites decide the exit code)."""
+    command = Path(sys.executable).parent / "platform-status"
+    if not command.exists():
+        print("no platform-status command: run make setup for the ML Test Score", file=sys.stderr)
+        return
+    print("\n=== ML Test Score (docs/ml-test-score.md) ===", flush=True)
+    subprocess.run([str(command), "scorecard", "--reports", str(REPORT_DIR)], cwd=REPO, check=False)
 
 
 if __name__ == "__main__":

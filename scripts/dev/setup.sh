@@ -10,6 +10,7 @@ PACKAGES=(
   db-bootstrap
   risk-monitoring
   scripts/release-tool
+  scripts/platform-status
   feature-pipeline
   model-training
   inference-service

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from db_bootstrap import aws
 from db_bootstrap.bootstrap import bootstrap
 from db_bootstrap.errors import BootstrapError
 from db_bootstrap.plan import Databases, ProxyAuth
@@ -97,9 +98,7 @@ MlflowDatabase = Annotated[str, _option("MLFLOW_DATABASE", "MLflow registry data
 
 
 def _secrets_client() -> Any:
-    import boto3
-
-    return boto3.client("secretsmanager")
+    return aws.client("secretsmanager")
 
 
 def _master_target(

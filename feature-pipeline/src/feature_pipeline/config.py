@@ -8,6 +8,8 @@ from datetime import date, timedelta
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MIN_LOAN_AMOUNT = 100.0
+
 
 class SparkSettings(BaseSettings):
     """How the local Spark session is sized. Ignored on Glue, where the session already exists."""
@@ -54,6 +56,9 @@ class QualitySettings(BaseSettings):
     # a future loan may set it to 1 (a day for time zones ahead of UTC).
     loan_history_years: int = Field(default=3, ge=1, le=100)
     max_days_after_as_of: int = Field(default=366, ge=0)
+    # The smallest loan the market grants, in its currency (docs/contracts/raw-loans.md): a
+    # zero or token amount is a data error, and it would drag avg_amount_loans_previous down.
+    min_loan_amount: float = Field(default=MIN_LOAN_AMOUNT, ge=0)
     max_quarantine_share: float = Field(default=0.05, ge=0.0, le=1.0)
     # Real file: 1.488 % positives. Outside this band the label column is almost certainly broken.
     positive_rate_min: float = Field(default=0.002, ge=0.0, le=1.0)

@@ -3,7 +3,7 @@
 Locally there are no hadoop-aws jars, so an s3:// input is downloaded with boto3 before Spark
 reads it; on Glue (native_s3) Spark reads s3:// itself and the object's ETag is the fingerprint.
 boto3 takes its endpoint from AWS_ENDPOINT_URL, which is how the same code runs against an
-emulator.
+emulator (feature_pipeline.aws adds the region of AWS_REGION).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from feature_pipeline import aws
 from feature_pipeline.errors import InputError
 from feature_pipeline.location import LocalPath, Location, S3Location
 
@@ -20,9 +21,7 @@ _HASH_CHUNK = 8 * 1024 * 1024
 
 
 def s3_client() -> Any:
-    import boto3  # deferred: only s3:// runs need it, and it takes ~0.5 s to import
-
-    return boto3.client("s3")
+    return aws.client("s3")
 
 
 @dataclass(frozen=True)

@@ -282,7 +282,9 @@ def _checked_frames(
 ) -> Iterator[tuple[Frames, Checked]]:
     """Validate, count and check; yields the kept frames once every expectation passed."""
     lines = read_raw_lines(spark, context.source.spark_path)
-    with computed_once(validate(lines, context.window)) as validated:
+    with computed_once(
+        validate(lines, context.window, context.quality.min_loan_amount)
+    ) as validated:
         with timer.stage("read_and_validate"):
             counts = summarise(row.asDict() for row in quality_stats_by_block(validated).collect())
         _require_header(counts, lines)

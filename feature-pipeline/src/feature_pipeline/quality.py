@@ -14,7 +14,7 @@ from typing import Any
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F  # noqa: N812 - the conventional PySpark alias
 
-from feature_pipeline.config import DateWindow
+from feature_pipeline.config import MIN_LOAN_AMOUNT, DateWindow
 from feature_pipeline.rules import Rule
 from feature_pipeline.schema import RAW_COLUMN_COUNT, RAW_COLUMNS, RAW_DELIMITER, RAW_HEADER
 
@@ -65,7 +65,9 @@ def _flag(condition: Column) -> Column:
     return F.coalesce(condition, F.lit(False))
 
 
-def validate(lines: DataFrame, window: DateWindow) -> DataFrame:
+def validate(
+    lines: DataFrame, window: DateWindow, min_loan_amount: float = MIN_LOAN_AMOUNT
+) -> DataFrame:
     """Raw lines (line_block, line_seq, value) -> typed columns + header mark + one flag per rule.
 
     The work is laid out as successive projections, each computing every expensive expression
@@ -73,7 +75,7 @@ def validate(lines: DataFrame, window: DateWindow) -> DataFrame:
     duplicate such expressions, and conditional branches would otherwise re-evaluate them.
     """
     fields = _split_fields(lines)
-    typed = _rule_flags(_parse_fields(fields), window)
+    typed = _rule_flags(_parse_fields(fields), window, min_loan_amount)
     with_duplicates = _flag_duplicates(typed)
     rejected = F.lit(False)
     for column in RULE_COLUMNS.values():
@@ -148,7 +150,7 @@ def _present_but_bad(text: str, parsed_date: str) -> Column:
     return (F.col(text) != "") & F.col(parsed_date).isNull()
 
 
-def _rule_flags(parsed: DataFrame, window: DateWindow) -> DataFrame:
+def _rule_flags(parsed: DataFrame, window: DateWindow, min_loan_amount: float) -> DataFrame:
     """One boolean per row-level rule (duplicates aside), and the typed values."""
     amount = F.when(F.col("_amount_ok"), F.col("_loan_amount").cast("double"))
     well = F.col("_well_formed")
@@ -172,6 +174,12 @@ def _rule_flags(parsed: DataFrame, window: DateWindow) -> DataFrame:
         _flag(well & out_of_window).alias(RULE_COLUMNS[Rule.DATE_OUT_OF_WINDOW]),
         _flag(well & ~F.col("_amount_ok")).alias(RULE_COLUMNS[Rule.NON_NUMERIC_AMOUNT]),
         _flag(well & (amount < 0)).alias(RULE_COLUMNS[Rule.NEGATIVE_AMOUNT]),
+        _flag(well & (amount >= 0) & (amount < F.lit(min_loan_amount))).alias(
+            RULE_COLUMNS[Rule.AMOUNT_BELOW_MINIMUM]
+        ),
+        _flag(well & (F.col("_birthday_d") > loan_date)).alias(
+            RULE_COLUMNS[Rule.BIRTHDAY_AFTER_LOAN_DATE]
+        ),
         _flag(well & ~car_ok).alias(RULE_COLUMNS[Rule.BAD_FLAG_OWN_CAR]),
         _flag(well & ~status_ok).alias(RULE_COLUMNS[Rule.BAD_STATUS]),
         F.when(F.col("_ids_ok"), F.col("_id").cast("long")).alias("id"),

@@ -13,6 +13,8 @@ class Rule(StrEnum):
     BAD_DATE = "BAD_DATE"
     DATE_OUT_OF_WINDOW = "DATE_OUT_OF_WINDOW"
     NEGATIVE_AMOUNT = "NEGATIVE_AMOUNT"
+    AMOUNT_BELOW_MINIMUM = "AMOUNT_BELOW_MINIMUM"
+    BIRTHDAY_AFTER_LOAN_DATE = "BIRTHDAY_AFTER_LOAN_DATE"
     NON_NUMERIC_AMOUNT = "NON_NUMERIC_AMOUNT"
     BAD_FLAG_OWN_CAR = "BAD_FLAG_OWN_CAR"
     BAD_STATUS = "BAD_STATUS"
@@ -28,6 +30,10 @@ RULE_DESCRIPTIONS: dict[Rule, str] = {
     ),
     Rule.DATE_OUT_OF_WINDOW: "loan_date outside the configured plausible window",
     Rule.NEGATIVE_AMOUNT: "loan_amount is a number below zero",
+    Rule.AMOUNT_BELOW_MINIMUM: (
+        "loan_amount is at least zero but below the configured minimum loan (min_loan_amount)"
+    ),
+    Rule.BIRTHDAY_AFTER_LOAN_DATE: "birthday is later than loan_date (the age would be negative)",
     Rule.NON_NUMERIC_AMOUNT: "loan_amount is empty or not a finite decimal number",
     Rule.BAD_FLAG_OWN_CAR: "flag_own_car is not exactly Y or N",
     Rule.BAD_STATUS: "status is not exactly 0 or 1",

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
+from feature_pipeline import aws
 from feature_pipeline.errors import InputError
 
 StoreAuth = Literal["password", "iam"]
@@ -83,7 +84,5 @@ def store_engine(target: StoreTarget) -> Engine:
     url = make_url(target.url)
     engine = create_engine(url, hide_parameters=True, poolclass=NullPool)
     if target.auth == "iam":
-        import boto3  # deferred: only the AWS path needs it
-
-        event.listen(engine, "do_connect", partial(_mint_token, url, boto3.client("rds")))
+        event.listen(engine, "do_connect", partial(_mint_token, url, aws.client("rds")))
     return engine

@@ -64,12 +64,14 @@ def serve(
 @app.command()
 def check(bundle_dir: BundleOpt = None, store_url: StoreOpt = None) -> None:
     """Load the bundle and verify the store's schema; exit 1 with the reason if either fails."""
+    import asyncio
+
     from inference_service.resources import build_resources
 
     settings = _settings(bundle_dir, store_url, "WARNING")
     try:
         resources = build_resources(settings)
-        resources.store.ping()
+        asyncio.run(resources.store.ping())
     except Exception as err:  # any failure is reported the same way: reason and exit code 1
         typer.echo(f"error: {type(err).__name__}: {err}", err=True)
         raise typer.Exit(1) from err
@@ -82,7 +84,7 @@ def check(bundle_dir: BundleOpt = None, store_url: StoreOpt = None) -> None:
         "store": "reachable",
     }
     typer.echo(json.dumps(summary, indent=2))
-    resources.close()
+    asyncio.run(resources.aclose())
 
 
 @app.command()

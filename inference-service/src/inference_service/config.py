@@ -52,9 +52,10 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(default=16_384, ge=256, le=1_048_576)
 
-    # Lambda runs one request at a time per instance, so one connection is all it can use; a
-    # bigger pool would only hold idle connections open against the database's limit.
-    store_pool_size: int = Field(default=1, ge=1, le=32)
+    # Lambda runs one request at a time per instance, so one connection is all it can use (a
+    # bigger pool would only hold idle connections open); a uvicorn server runs lookups
+    # concurrently on asyncio connections (resources.SERVER_POOL_SIZE unless set).
+    store_pool_size: int | None = Field(default=None, ge=1, le=64)
     store_connect_timeout_seconds: int = Field(default=3, ge=1, le=60)
 
     # Powertools' own variable names, so Logger and Metrics read the same values.

@@ -16,6 +16,8 @@ import hmac
 import logging
 from collections.abc import Callable
 
+from inference_service import aws
+
 log = logging.getLogger(__name__)
 
 MIN_KEY_LENGTH = 32
@@ -87,9 +89,10 @@ def key_reader(secret_arn: str | None, local_key: str | None) -> Callable[[], ob
         )
     if secret_arn:
         # Imported here: boto3 is loaded only by deployments that read a secret.
-        from aws_lambda_powertools.utilities import parameters
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-        return lambda: parameters.get_secret(secret_arn, max_age=KEY_MAX_AGE_SECONDS)
+        secrets = SecretsProvider(boto3_client=aws.client("secretsmanager"))
+        return lambda: secrets.get(secret_arn, max_age=KEY_MAX_AGE_SECONDS)
     if local_key:
         return lambda: local_key
     raise CustomerRefKeyError(

@@ -19,12 +19,17 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
+
+from inference_service import aws
+
+if TYPE_CHECKING:  # the asyncio engine is the concurrent server's; Lambda never imports it
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 StoreAuth = Literal["password", "iam"]
 APPLICATION_NAME = "inference-service"
@@ -105,9 +110,7 @@ def _iam_connect_args(url: URL) -> dict[str, Any]:
 
 def install_iam_token_hook(engine: Engine, url: URL) -> None:
     """Mint an RDS IAM token for every new connection of `engine` (host, port, role of `url`)."""
-    import boto3  # imported here: only deployments in `iam` mode pay for boto3's import
-
-    client = boto3.client("rds")
+    client = aws.client("rds")  # boto3 is imported only by deployments in `iam` mode
     region = client.meta.region_name
     host, port, user = url.host, url.port or 5432, url.username
 
@@ -118,30 +121,68 @@ def install_iam_token_hook(engine: Engine, url: URL) -> None:
         )
 
 
-def _build_postgres_engine(
+def _postgres_engine_options(
     url: URL, *, auth: StoreAuth, pool_size: int, connect_timeout: int
-) -> Engine:
+) -> dict[str, Any]:
     connect_args: dict[str, Any] = {
         "connect_timeout": connect_timeout,
         "application_name": APPLICATION_NAME,
     }
     if auth == "iam":
         connect_args.update(_iam_connect_args(url))
-    engine = create_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=0,
-        pool_timeout=connect_timeout,
-        pool_recycle=POOL_RECYCLE_SECONDS,
+    return {
+        "pool_size": pool_size,
+        "max_overflow": 0,
+        "pool_timeout": connect_timeout,
+        "pool_recycle": POOL_RECYCLE_SECONDS,
         # Reads only: no transaction to open, and none to roll back when a connection goes
         # back to the pool (both would be a round trip per request).
-        isolation_level="AUTOCOMMIT",
+        "isolation_level": "AUTOCOMMIT",
         # Errors and logs never carry the bound customer ids.
-        hide_parameters=True,
-        connect_args=connect_args,
+        "hide_parameters": True,
+        "connect_args": connect_args,
+    }
+
+
+def _build_postgres_engine(
+    url: URL, *, auth: StoreAuth, pool_size: int, connect_timeout: int
+) -> Engine:
+    engine = create_engine(
+        url,
+        **_postgres_engine_options(
+            url, auth=auth, pool_size=pool_size, connect_timeout=connect_timeout
+        ),
     )
     if auth == "iam":
         install_iam_token_hook(engine, url)
+    return engine
+
+
+def build_async_engine(
+    url: str | URL, *, auth: StoreAuth = "password", pool_size: int, connect_timeout: int = 3
+) -> AsyncEngine:
+    """The same PostgreSQL connections on psycopg 3's asyncio driver, for a server answering
+    requests concurrently (uvicorn): a lookup waits for its round trip without holding up the
+    event loop, and `pool_size` lookups run at once, each on a connection of its own.
+
+    Same role, TLS, token hook, pool rules and `hide_parameters` as :func:`build_engine`, whose
+    URL it takes (whatever PostgreSQL driver it names). psycopg 3 would prepare a statement
+    executed five times on the server: a named prepared statement pins the client's session to
+    one database connection in RDS Proxy, so none is prepared (``prepare_threshold=None``); each
+    lookup is one unnamed extended-protocol round trip, which the proxy multiplexes.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        raise StoreConfigError("the asyncio store engine is for PostgreSQL URLs only")
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    options = _postgres_engine_options(
+        parsed, auth=auth, pool_size=pool_size, connect_timeout=connect_timeout
+    )
+    options["connect_args"]["prepare_threshold"] = None
+    engine = create_async_engine(parsed.set(drivername="postgresql+psycopg"), **options)
+    if auth == "iam":
+        install_iam_token_hook(engine.sync_engine, parsed)
     return engine
 
 

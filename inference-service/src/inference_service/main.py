@@ -26,10 +26,15 @@ log = logging.getLogger(__name__)
 STARTUP_RETRY_SECONDS = STARTUP_RETRY_AFTER_SECONDS
 
 
-def load_resources(app: FastAPI, settings: Settings | None = None) -> None:
-    """Load model and store into ``app.state`` unless already done (idempotent); raises."""
+def load_resources(
+    app: FastAPI, settings: Settings | None = None, *, concurrent: bool = False
+) -> None:
+    """Load model and store into ``app.state`` unless already done (idempotent); raises.
+
+    `concurrent`: requests are served concurrently (uvicorn), see `build_resources`.
+    """
     if getattr(app.state, "resources", None) is None:
-        app.state.resources = build_resources(settings or app.state.settings)
+        app.state.resources = build_resources(settings or app.state.settings, concurrent=concurrent)
         app.state.startup_error = None
 
 
@@ -63,7 +68,7 @@ async def _publish_metrics_periodically(app: FastAPI, interval: float) -> None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    load_resources(app)
+    load_resources(app, concurrent=True)
     publisher = asyncio.create_task(
         _publish_metrics_periodically(app, app.state.settings.metrics_flush_interval_seconds)
     )
@@ -73,7 +78,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await publisher
     resources = app.state.resources
     app.state.resources = None
-    resources.close()
+    await resources.aclose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -51,10 +51,10 @@ class Predictor:
         self.metrics = metrics
         self.customer_refs = customer_refs
 
-    def features(self, customer_id: int) -> FeatureRow:
+    async def features(self, customer_id: int) -> FeatureRow:
         """The served row of one customer; raises for unknown ids, invalid rows, outages."""
         try:
-            row = self.store.get(customer_id)
+            row = await self.store.get(customer_id)
         except StoreUnavailableError:
             self.metrics.store_unavailable()
             raise
@@ -65,19 +65,19 @@ class Predictor:
             raise CustomerNotFoundError(customer_id)
         return row
 
-    def predict(self, customer_id: int, request_id: str) -> Prediction:
+    async def predict(self, customer_id: int, request_id: str) -> Prediction:
         started = time.perf_counter()
-        row = self.features(customer_id)
+        row = await self.features(customer_id)
         probability = float(self.bundle.predict_proba(self.bundle.vectorize([row.features]))[0])
         result = Prediction(row, probability, self.bundle.decide(probability))
         self._record([result], request_id, started)
         return result
 
-    def predict_many(self, customer_ids: Sequence[int], request_id: str) -> BatchOutcome:
+    async def predict_many(self, customer_ids: Sequence[int], request_id: str) -> BatchOutcome:
         started = time.perf_counter()
         distinct = list(dict.fromkeys(customer_ids))
         try:
-            lookup = self.store.get_many(distinct)
+            lookup = await self.store.get_many(distinct)
         except StoreUnavailableError:
             self.metrics.store_unavailable()
             raise
@@ -97,8 +97,8 @@ class Predictor:
             self._record(results, request_id, started)
         return BatchOutcome(results, missing, invalid)
 
-    def explain(self, customer_id: int) -> tuple[FeatureRow, Explanation]:
-        row = self.features(customer_id)
+    async def explain(self, customer_id: int) -> tuple[FeatureRow, Explanation]:
+        row = await self.features(customer_id)
         return row, explain(self.bundle, row.features)
 
     def _report_corrupt(self, errors: Sequence[CorruptRowError]) -> None:

@@ -7,13 +7,17 @@ from dataclasses import dataclass
 
 from inference_service.config import Settings
 from inference_service.customer_ref import CustomerRefs, key_reader
-from inference_service.database import build_engine
+from inference_service.database import build_async_engine, build_engine
 from inference_service.model import ModelBundle
 from inference_service.observability import ServiceMetrics, build_metrics, configure_logging
 from inference_service.predictor import Predictor
 from inference_service.store import FeatureStore, StoreUnavailableError
 
 log = logging.getLogger(__name__)
+
+# PostgreSQL connections of a concurrent server: lookups in flight at once. Enough to keep one
+# event loop busy while lookups wait for their round trips, few enough for the proxy's limits.
+SERVER_POOL_SIZE = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,12 +28,12 @@ class Resources:
     metrics: ServiceMetrics
     predictor: Predictor
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
         self.metrics.flush()
-        self.store.close()
+        await self.store.aclose()
 
 
-def build_resources(settings: Settings) -> Resources:
+def build_resources(settings: Settings, *, concurrent: bool = False) -> Resources:
     """Load the bundle, the pseudonym key and the store; raise with a clear message if the
     deployment is broken.
 
@@ -38,6 +42,11 @@ def build_resources(settings: Settings) -> Resources:
     (StoreSchemaError) stops start-up. An unreachable store does not: the service starts,
     answers 503 and /ready reports not ready until the store is back, and the schema check runs
     on the first successful connection.
+
+    `concurrent`: the process answers many requests at once (a uvicorn server), so PostgreSQL
+    lookups run on asyncio connections, a pool of `store_pool_size` (default
+    ``SERVER_POOL_SIZE``). Otherwise (Lambda: one request per instance) they run inline on
+    one psycopg2 connection, which is the cheapest way to answer one request at a time.
     """
     configure_logging(settings.powertools_service_name, settings.log_level)
     bundle = ModelBundle.load(settings.model_bundle_dir)
@@ -51,10 +60,18 @@ def build_resources(settings: Settings) -> Resources:
     engine = build_engine(
         settings.feature_store_url,
         auth=settings.feature_store_auth,
-        pool_size=settings.store_pool_size,
+        pool_size=1 if concurrent else settings.store_pool_size or 1,
         connect_timeout=settings.store_connect_timeout_seconds,
     )
-    store = FeatureStore(engine, {f.name: f.dtype for f in bundle.features})
+    async_engine = None
+    if concurrent and engine.dialect.name == "postgresql":
+        async_engine = build_async_engine(
+            settings.feature_store_url,
+            auth=settings.feature_store_auth,
+            pool_size=settings.store_pool_size or SERVER_POOL_SIZE,
+            connect_timeout=settings.store_connect_timeout_seconds,
+        )
+    store = FeatureStore(engine, {f.name: f.dtype for f in bundle.features}, async_engine)
     try:
         store.verify_schema()
     except StoreUnavailableError as err:

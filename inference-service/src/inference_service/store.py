@@ -10,21 +10,28 @@ SQLAlchemy's per-statement Connection/Result machinery, which costs more than th
 
 * SQLite: one reused read-only connection (sqlite3 keeps the prepared statement), reopened when
   the file is replaced or removed (its inode is compared on every call).
-* PostgreSQL: a pooled connection, in autocommit, without a pre-ping. A pre-ping would be a
-  second round trip on every request, during which a one-worker server can do nothing else;
+* PostgreSQL, one request at a time (Lambda): a pooled psycopg2 connection, in autocommit,
+  without a pre-ping, called inline. A pre-ping would be a second round trip on every request;
   instead a connection found dead (the proxy closed it while a Lambda was frozen, the database
   restarted) is discarded and the lookup retried once on a new one.
+* PostgreSQL, requests handled concurrently (uvicorn): the same on psycopg 3's asyncio
+  connections (:func:`inference_service.database.build_async_engine`). The event loop serves
+  other requests while a lookup waits for the database; a synchronous lookup would stop every
+  request in the process for each round trip.
+
+The lookups are coroutines either way; the synchronous ones never suspend.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import (
     BigInteger,
@@ -42,6 +49,9 @@ from sqlalchemy import types as sa_types
 from sqlalchemy.engine import Engine
 
 from inference_service.database import connect_sqlite_read_only, file_identity, sqlite_file_path
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = logging.getLogger(__name__)
 
@@ -141,13 +151,19 @@ def _as_date(value: Any) -> date:
 
 
 class _RowSource(Protocol):
-    def fetch(self, customer_ids: Sequence[int]) -> list[tuple[Any, ...]]: ...
+    # True when lookups suspend while they wait for the database (other requests run meanwhile).
+    concurrent: bool
 
-    def close(self) -> None: ...
+    async def fetch(self, customer_ids: Sequence[int]) -> list[tuple[Any, ...]]: ...
+
+    async def aclose(self) -> None: ...
 
 
 class _SqliteRows:
-    """Lookups on a SQLite file through one reused read-only connection."""
+    """Lookups on a SQLite file through one reused read-only connection (a local file read:
+    inline, never suspends)."""
+
+    concurrent = False
 
     def __init__(self, path: str, columns: Sequence[str]) -> None:
         self._path = path
@@ -156,7 +172,7 @@ class _SqliteRows:
         self._connection: Any = None
         self._identity: tuple[int, int] | None = None
 
-    def fetch(self, customer_ids: Sequence[int]) -> list[tuple[Any, ...]]:
+    async def fetch(self, customer_ids: Sequence[int]) -> list[tuple[Any, ...]]:
         import sqlite3
 
         where = "= ?" if len(customer_ids) == 1 else f"IN ({', '.join('?' * len(customer_ids))})"
@@ -180,20 +196,38 @@ class _SqliteRows:
             self._connection.close()
             self._connection = None
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
         with self._lock:
             self._close()
 
 
+class _PostgresStatements:
+    """The lookup statement for one id (every /predict: a scalar parameter is cheaper to adapt
+    than an array) or many (one array parameter, however many ids)."""
+
+    def __init__(self, columns: Sequence[str]) -> None:
+        select = f"SELECT {', '.join(columns)} FROM {TABLE_NAME} WHERE id "  # noqa: S608
+        self._one = select + "= %s"
+        self._many = select + "= ANY(%s)"
+
+    def lookup(self, customer_ids: Sequence[int]) -> tuple[str, tuple[Any, ...]]:
+        if len(customer_ids) == 1:
+            return self._one, (customer_ids[0],)
+        return self._many, (list(customer_ids),)
+
+
 class _PooledRows:
-    """Lookups on pooled PostgreSQL connections; a connection found dead is retried once."""
+    """Lookups on pooled psycopg2 connections, inline (one request at a time: Lambda); a
+    connection found dead is retried once."""
+
+    concurrent = False
 
     def __init__(self, engine: Engine, columns: Sequence[str]) -> None:
         self._engine = engine
-        self._sql = f"SELECT {', '.join(columns)} FROM {TABLE_NAME} WHERE id = ANY(%s)"  # noqa: S608
+        self._statements = _PostgresStatements(columns)
 
-    def fetch(self, customer_ids: Sequence[int]) -> list[tuple[Any, ...]]:
-        params = (list(customer_ids),)
+    async def fetch(self, customer_ids: Sequence[int]) -> list[tuple[Any, ...]]:
+        sql, params = self._statements.lookup(customer_ids)
         dbapi_error = self._engine.dialect.loaded_dbapi.Error
         for attempt in (1, 2):
             try:
@@ -203,7 +237,7 @@ class _PooledRows:
                 raise StoreUnavailableError(_describe(err)) from err
             try:
                 cursor = connection.cursor()
-                cursor.execute(self._sql, params)
+                cursor.execute(sql, params)
                 rows = list(cursor.fetchall())
                 cursor.close()
                 return rows
@@ -218,14 +252,63 @@ class _PooledRows:
                 connection.close()  # back to the pool (a no-op after invalidate)
         raise AssertionError("unreachable")
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
         pass
+
+
+class _AsyncPooledRows:
+    """Lookups on pooled psycopg 3 asyncio connections: a lookup waiting for the database lets
+    the event loop serve other requests. The pool hands each connection to one lookup at a
+    time and queues the others first come, first served (at most `pool_size` lookups in
+    flight); a connection found dead is retried once, as in :class:`_PooledRows`."""
+
+    concurrent = True
+
+    def __init__(self, engine: AsyncEngine, columns: Sequence[str]) -> None:
+        self._engine = engine
+        self._statements = _PostgresStatements(columns)
+
+    async def fetch(self, customer_ids: Sequence[int]) -> list[tuple[Any, ...]]:
+        import psycopg
+
+        sql, params = self._statements.lookup(customer_ids)
+        for attempt in (1, 2):
+            try:
+                async with self._engine.connect() as connection:
+                    pooled = await connection.get_raw_connection()
+                    driver = pooled.driver_connection
+                    assert driver is not None  # a checked-out connection is open
+                    try:
+                        async with driver.cursor() as cursor:
+                            await cursor.execute(sql, params)
+                            return await cursor.fetchall()
+                    except psycopg.Error as err:
+                        gone = driver.broken or driver.closed
+                        await connection.invalidate(err)
+                        if gone and attempt == 1:
+                            log.info("pooled store connection was closed; reconnecting once")
+                            continue
+                        raise StoreUnavailableError(_describe(err)) from err
+            except (sa_exc.SQLAlchemyError, psycopg.Error, TimeoutError) as err:
+                # Checkout: the pool could not connect, or timed out waiting for a connection.
+                raise StoreUnavailableError(_describe(err)) from err
+        raise AssertionError("unreachable")
+
+    async def aclose(self) -> None:
+        await self._engine.dispose()
 
 
 class FeatureStore:
     """Looks up the served feature row of one or many customers."""
 
-    def __init__(self, engine: Engine, feature_dtypes: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        feature_dtypes: Mapping[str, str],
+        async_engine: AsyncEngine | None = None,
+    ) -> None:
+        """`engine` checks the schema and, without `async_engine`, serves the lookups;
+        `async_engine` (PostgreSQL only) serves them when requests are handled concurrently."""
         self.engine = engine
         self.feature_dtypes = dict(feature_dtypes)
         self.feature_names = tuple(feature_dtypes)
@@ -242,11 +325,13 @@ class FeatureStore:
         ]
         self.schema_verified = False
         sqlite_path = sqlite_file_path(engine.url) if engine.dialect.name == "sqlite" else None
-        self._rows: _RowSource = (
-            _SqliteRows(sqlite_path, columns)
-            if sqlite_path is not None
-            else _PooledRows(engine, columns)
-        )
+        self._rows: _RowSource
+        if sqlite_path is not None:
+            self._rows = _SqliteRows(sqlite_path, columns)
+        elif async_engine is not None:
+            self._rows = _AsyncPooledRows(async_engine, columns)
+        else:
+            self._rows = _PooledRows(engine, columns)
 
     def verify_schema(self) -> None:
         """Check the live table has every model feature with a compatible type.
@@ -276,10 +361,18 @@ class FeatureStore:
             )
         self.schema_verified = True
 
-    def _fetch(self, customer_ids: Sequence[int]) -> list[tuple[Any, ...]]:
+    @property
+    def concurrent(self) -> bool:
+        """True when a lookup lets other requests run while it waits for the database."""
+        return self._rows.concurrent
+
+    async def _fetch(self, customer_ids: Sequence[int]) -> list[tuple[Any, ...]]:
         if not self.schema_verified:
-            self.verify_schema()
-        return self._rows.fetch(customer_ids)
+            if self._rows.concurrent:
+                await asyncio.to_thread(self.verify_schema)  # rare: after a start-up outage
+            else:
+                self.verify_schema()
+        return await self._rows.fetch(customer_ids)
 
     def _to_row(self, raw: Sequence[Any]) -> FeatureRow:
         customer_id = int(raw[0])
@@ -298,17 +391,17 @@ class FeatureStore:
             raise CorruptRowError(customer_id, column, str(err), run_id) from None
         return FeatureRow(customer_id, values, as_of, last_loan_date, run_id)
 
-    def get(self, customer_id: int) -> FeatureRow | None:
+    async def get(self, customer_id: int) -> FeatureRow | None:
         """The row of one customer, None if unknown; CorruptRowError if it is invalid."""
-        rows = self._fetch([customer_id])
+        rows = await self._fetch([customer_id])
         return self._to_row(rows[0]) if rows else None
 
-    def get_many(self, customer_ids: Iterable[int]) -> Lookup:
+    async def get_many(self, customer_ids: Iterable[int]) -> Lookup:
         ids = list(dict.fromkeys(customer_ids))
         lookup = Lookup()
         if not ids:
             return lookup
-        for raw in self._fetch(ids):
+        for raw in await self._fetch(ids):
             try:
                 row = self._to_row(raw)
             except CorruptRowError as err:
@@ -317,12 +410,12 @@ class FeatureStore:
                 lookup.rows[row.customer_id] = row
         return lookup
 
-    def ping(self) -> None:
+    async def ping(self) -> None:
         """Raise StoreUnavailableError unless the table can be queried right now."""
-        self._fetch([-1])
+        await self._fetch([-1])
 
-    def close(self) -> None:
-        self._rows.close()
+    async def aclose(self) -> None:
+        await self._rows.aclose()
         self.engine.dispose()
 
 

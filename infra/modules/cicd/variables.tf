@@ -86,6 +86,7 @@ variable "test_suites" {
     "risk-monitoring",
     "inference-service",
     "scripts/release-tool",
+    "scripts/platform-status",
     "scripts/platform-testkit",
     "db-bootstrap",
     "scripts/loan-generator",

@@ -15,9 +15,9 @@ variable "tags" {
 }
 
 variable "repositories" {
-  description = "Short names of the image repositories to create (inference API, training job, monitoring job, db-bootstrap)."
+  description = "Short names of the image repositories to create (inference API, training job, monitoring job, db-bootstrap, the CI tools image of the builds)."
   type        = set(string)
-  default     = ["inference", "training", "monitoring", "db-bootstrap"]
+  default     = ["inference", "training", "monitoring", "db-bootstrap", "ci-tools"]
 
   validation {
     condition     = length(var.repositories) > 0 && alltrue([for r in var.repositories : can(regex("^[a-z][a-z0-9-]{1,30}$", r))])

@@ -1,5 +1,7 @@
-# REST API in front of the alias. Every method needs an API key; keys belong to a usage plan with
-# throttling and a quota. Lambda proxy integration: the FastAPI app does the routing.
+# REST API (v1) in front of the alias. Callers authenticate with SigV4 (AWS_IAM on every method)
+# and the resource policy lets only the market's consumers' principals invoke; the API key is
+# not a credential, it only selects the caller's usage plan (throttling and quota). Lambda proxy
+# integration: the FastAPI app does the routing.
 resource "aws_api_gateway_rest_api" "this" {
   name        = local.function_name
   description = "Credit-risk prediction API (${var.name_prefix})"
@@ -12,6 +14,27 @@ resource "aws_api_gateway_rest_api" "this" {
 
   lifecycle {
     create_before_destroy = true
+  }
+}
+
+locals {
+  consumer_principal_arns = sort(distinct(flatten([for c in values(var.api_consumers) : c.principal_arns])))
+
+  # Everything a deployment snapshots. Add any new route, method, integration, authorizer or
+  # gateway response here, or it will not reach the live stage.
+  api_parts = {
+    resources    = aws_api_gateway_resource.proxy
+    methods      = aws_api_gateway_method.proxy
+    integrations = aws_api_gateway_integration.proxy
+    validators   = aws_api_gateway_request_validator.this
+    policy       = aws_api_gateway_rest_api_policy.this
+  }
+  # Unset and empty are the same to API Gateway, and a read returns [] or {} where the create
+  # left null: both are dropped, so a refresh alone never redeploys.
+  api_definition = {
+    for part, object in local.api_parts : part => {
+      for attribute, value in object : attribute => jsonencode(value) if try(length(value) > 0, value != null)
+    }
   }
 }
 
@@ -34,7 +57,7 @@ resource "aws_api_gateway_method" "proxy" {
   rest_api_id          = aws_api_gateway_rest_api.this.id
   resource_id          = aws_api_gateway_resource.proxy.id
   http_method          = "ANY"
-  authorization        = "NONE"
+  authorization        = "AWS_IAM"
   api_key_required     = true
   request_validator_id = aws_api_gateway_request_validator.this.id
 }
@@ -49,15 +72,55 @@ resource "aws_api_gateway_integration" "proxy" {
   uri = aws_lambda_alias.this.invoke_arn
 }
 
+# Only SigV4-signed calls of the consumers' principals get through. With IAM authorization, a
+# caller in this account whose own IAM policy allows execute-api:Invoke would be let in without
+# the Allow below, so everyone else is denied explicitly (aws:PrincipalArn is the role ARN of an
+# assumed-role session).
+data "aws_iam_policy_document" "api" {
+  statement {
+    sid       = "ConsumersInvoke"
+    effect    = "Allow"
+    actions   = ["execute-api:Invoke"]
+    resources = ["${aws_api_gateway_rest_api.this.execution_arn}/*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = local.consumer_principal_arns
+    }
+  }
+
+  statement {
+    sid       = "DenyAllButConsumers"
+    effect    = "Deny"
+    actions   = ["execute-api:Invoke"]
+    resources = ["${aws_api_gateway_rest_api.this.execution_arn}/*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = local.consumer_principal_arns
+    }
+  }
+}
+
+resource "aws_api_gateway_rest_api_policy" "this" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  policy      = data.aws_iam_policy_document.api.json
+}
+
 resource "aws_api_gateway_deployment" "this" {
   rest_api_id = aws_api_gateway_rest_api.this.id
 
+  # A REST API serves its last deployment: a change to any part of the definition (routes,
+  # authorization, integration, validator, resource policy) must redeploy, so the whole
+  # objects are hashed, not only their ids (which an in-place change keeps).
   triggers = {
-    redeployment = sha1(jsonencode([
-      aws_api_gateway_resource.proxy.id,
-      aws_api_gateway_method.proxy.id,
-      aws_api_gateway_integration.proxy.id,
-    ]))
+    redeployment = sha1(jsonencode(local.api_definition))
   }
 
   lifecycle {
@@ -67,7 +130,7 @@ resource "aws_api_gateway_deployment" "this" {
 
 resource "aws_api_gateway_stage" "this" {
   #checkov:skip=CKV_AWS_120:Responses are per-customer scores that must reflect the latest feature store row; caching them would serve stale risk.
-  #checkov:skip=CKV2_AWS_51:Consumers authenticate with API keys over TLS; the backend is a Lambda integration, not an HTTP endpoint that needs client certificates.
+  #checkov:skip=CKV2_AWS_51:Consumers authenticate with SigV4 (AWS_IAM) over TLS; the backend is a Lambda integration, not an HTTP endpoint that needs client certificates.
   deployment_id         = aws_api_gateway_deployment.this.id
   rest_api_id           = aws_api_gateway_rest_api.this.id
   stage_name            = var.stage_name
@@ -86,6 +149,7 @@ resource "aws_api_gateway_stage" "this" {
       integrationLatency = "$context.integrationLatency"
       integrationStatus  = "$context.integration.status"
       apiKeyId           = "$context.identity.apiKeyId"
+      caller             = "$context.identity.userArn"
       sourceIp           = "$context.identity.sourceIp"
       wafResponse        = "$context.wafResponseCode"
     })

@@ -17,10 +17,13 @@ locals {
       FEATURE_STORE_URL  = "postgresql+psycopg2://${var.store_user}@${var.store_proxy_endpoint}:${var.store_port}/${var.store_database}"
       FEATURE_STORE_AUTH = "iam"
       # Key of the customer_ref pseudonym in the prediction log (HMAC-SHA256).
-      # (No METRICS_FLUSH_INTERVAL_SECONDS: Lambda publishes after every invocation, and the
-      # service refuses 0 at start-up, which failed every INIT; found by e2e.)
+      # No METRICS_FLUSH_INTERVAL_SECONDS: Lambda publishes after every invocation, and the
+      # service refuses 0 at start-up (every INIT would fail).
       CUSTOMER_REF_KEY_SECRET_ARN = var.customer_ref_key_secret_arn
       LOG_LEVEL                   = "INFO"
+      # The namespace and service dimension the canary and serving alarms watch.
+      POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
+      POWERTOOLS_SERVICE_NAME      = var.metrics_service
     },
     var.environment_variables,
   )

@@ -196,15 +196,13 @@ variable "throttle_burst_limit" {
 }
 
 variable "api_consumers" {
-  description = "Callers of the API: name => limits of its own usage plan (steady requests per second, burst, requests per month). Each gets one API key."
+  description = "Callers of the API: name => the IAM principals it signs its requests with (principal_arns: role or user ARNs; only these may invoke, through the resource policy) and the limits of its own usage plan (rate_limit steady requests per second, burst_limit, monthly_quota requests), which also size its WAF rate limit. Each consumer gets one API key, which selects its usage plan and WAF limit; it is not a credential."
   type = map(object({
-    rate_limit    = number
-    burst_limit   = number
-    monthly_quota = number
+    principal_arns = list(string)
+    rate_limit     = number
+    burst_limit    = number
+    monthly_quota  = number
   }))
-  default = {
-    loan-origination = { rate_limit = 50, burst_limit = 100, monthly_quota = 5000000 }
-  }
 
   validation {
     condition     = length(var.api_consumers) > 0 && alltrue([for c in keys(var.api_consumers) : can(regex("^[a-z][a-z0-9-]{1,40}$", c))])
@@ -215,6 +213,15 @@ variable "api_consumers" {
     condition     = alltrue([for c in values(var.api_consumers) : c.rate_limit > 0 && c.burst_limit >= c.rate_limit && c.monthly_quota >= 1000])
     error_message = "Each consumer needs rate_limit > 0, burst_limit >= rate_limit and monthly_quota >= 1000."
   }
+
+  validation {
+    condition = alltrue([
+      for c in values(var.api_consumers) : length(c.principal_arns) > 0 && alltrue([
+        for arn in c.principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[A-Za-z0-9+=,.@_/-]+$", arn))
+      ])
+    ])
+    error_message = "Each consumer needs principal_arns: at least one IAM role or user ARN (arn:aws:iam::<account>:role/<name>), no wildcards."
+  }
 }
 
 variable "manage_api_gateway_account" {
@@ -224,13 +231,24 @@ variable "manage_api_gateway_account" {
 }
 
 variable "waf_rate_limit_per_5min" {
-  description = "WAF rate-based rule: requests per client IP per 5 minutes before blocking."
+  description = "WAF rate-based rule for requests that carry no consumer's API key (they fail at API Gateway anyway): requests per client IP per 5 minutes before blocking. Consumers are limited per API key instead (waf_consumer_limit_factor), so a lender behind one NAT address is not blocked by this."
   type        = number
-  default     = 2000
+  default     = 300
 
   validation {
-    condition     = var.waf_rate_limit_per_5min >= 100
-    error_message = "waf_rate_limit_per_5min must be at least 100 (WAF minimum)."
+    condition     = var.waf_rate_limit_per_5min >= 100 && var.waf_rate_limit_per_5min <= 2000000000
+    error_message = "waf_rate_limit_per_5min must be between 100 and 2,000,000,000 (WAF limits)."
+  }
+}
+
+variable "waf_consumer_limit_factor" {
+  description = "Each consumer's WAF limit per 5 minutes is its usage plan rate_limit x 300 s x this factor: API Gateway throttles the consumer at its plan (429), the WAF blocks a consumer that keeps sending this many times more (a runaway client) before the requests cost anything."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.waf_consumer_limit_factor >= 1 && var.waf_consumer_limit_factor <= 10
+    error_message = "waf_consumer_limit_factor must be between 1 (the plan's rate exactly) and 10."
   }
 }
 
@@ -300,13 +318,13 @@ variable "canary_latency_p99_ms" {
 }
 
 variable "metrics_namespace" {
-  description = "CloudWatch namespace of the service's EMF metrics (its METRICS_NAMESPACE)."
+  description = "CloudWatch namespace of the service's EMF metrics (set as its POWERTOOLS_METRICS_NAMESPACE; the alarms watch it)."
   type        = string
   default     = "CreditRisk"
 }
 
 variable "metrics_service" {
-  description = "Value of the `service` dimension of the service's EMF metrics (its METRICS_SERVICE)."
+  description = "Value of the `service` dimension of the service's EMF metrics (set as its POWERTOOLS_SERVICE_NAME; the alarms watch it)."
   type        = string
   default     = "inference-service"
 }

@@ -113,90 +113,26 @@ resource "aws_cloudwatch_metric_alarm" "lambda_throttles" {
   tags = var.tags
 }
 
-# Model-health alarms on the monitoring job's EMF metrics ---------------------------------------
-
-resource "aws_cloudwatch_metric_alarm" "drift_psi" {
-  alarm_name          = "${var.name_prefix}-drift-psi"
-  alarm_description   = "Largest feature PSI of served inputs vs training reference above ${var.psi_alert_threshold}: the model sees a population it was not trained on."
-  namespace           = var.monitoring_namespace
-  metric_name         = "DriftPSIMax"
-  statistic           = "Maximum"
-  period              = var.monitoring_period_seconds
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = var.psi_alert_threshold
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.this.arn]
-  dimensions          = local.monitoring_dimensions
-
-  tags = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "training_serving_skew" {
-  alarm_name          = "${var.name_prefix}-training-serving-skew"
-  alarm_description   = "Share of served rows whose features differ when recomputed by the pipeline above ${var.skew_mismatch_rate_threshold}: a serving bug."
-  namespace           = var.monitoring_namespace
-  metric_name         = "SkewMismatchRate"
-  statistic           = "Maximum"
-  period              = var.monitoring_period_seconds
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = var.skew_mismatch_rate_threshold
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.this.arn]
-  dimensions          = local.monitoring_dimensions
-
-  tags = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "non_finite" {
-  alarm_name          = "${var.name_prefix}-non-finite-values"
-  alarm_description   = "NaN or infinite features or probabilities were served."
-  namespace           = var.monitoring_namespace
-  metric_name         = "NonFiniteCount"
-  statistic           = "Maximum"
-  period              = var.monitoring_period_seconds
-  evaluation_periods  = 1
+# Serving invariants: stored rows the service could not read as the contract says (inference
+# metric CorruptFeatureRows, per function version). A Metrics Insights query sums it over every
+# version, so the alarm keeps watching whatever version serves after each release.
+resource "aws_cloudwatch_metric_alarm" "serving_corrupt_rows" {
+  alarm_name          = "${var.name_prefix}-serving-corrupt-feature-rows"
+  alarm_description   = "The inference service read feature-store rows that break the online-store contract (docs/contracts/online-store.md): a publishing bug or a schema change. Runbook: docs/operations.md."
   comparison_operator = "GreaterThanThreshold"
   threshold           = 0
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.this.arn]
-  dimensions          = local.monitoring_dimensions
-
-  tags = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "model_staleness" {
-  alarm_name          = "${var.name_prefix}-model-staleness"
-  alarm_description   = "Served model older than ${var.max_model_age_days} days: retraining is overdue."
-  namespace           = var.monitoring_namespace
-  metric_name         = "ModelAgeDays"
-  statistic           = "Maximum"
-  period              = var.monitoring_period_seconds
   evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = var.max_model_age_days
   treat_missing_data  = "notBreaching"
   alarm_actions       = [aws_sns_topic.this.arn]
-  dimensions          = local.monitoring_dimensions
+  ok_actions          = [aws_sns_topic.this.arn]
 
-  tags = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "feature_store_staleness" {
-  alarm_name          = "${var.name_prefix}-feature-store-staleness"
-  alarm_description   = "Online feature store not refreshed for ${var.max_feature_store_age_days} days, or the monitoring job stopped reporting (missing data counts as breaching)."
-  namespace           = var.monitoring_namespace
-  metric_name         = "FeatureStoreAgeDays"
-  statistic           = "Maximum"
-  period              = var.monitoring_period_seconds
-  evaluation_periods  = 2
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = var.max_feature_store_age_days
-  # A silent monitoring job is itself a staleness problem.
-  treat_missing_data = "breaching"
-  alarm_actions      = [aws_sns_topic.this.arn]
-  dimensions         = local.monitoring_dimensions
+  metric_query {
+    id          = "corrupt"
+    expression  = "SELECT SUM(CorruptFeatureRows) FROM SCHEMA(\"${var.inference_metrics_namespace}\", function_version, service) WHERE service = '${var.inference_metrics_service}'"
+    label       = "CorruptFeatureRows (all versions)"
+    period      = 300
+    return_data = true
+  }
 
   tags = var.tags
 }

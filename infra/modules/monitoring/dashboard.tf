@@ -3,7 +3,7 @@ locals {
 
   api_dims    = ["ApiName", var.api_name, "Stage", var.stage_name]
   lambda_dims = ["FunctionName", var.function_name, "Resource", local.alias_resource]
-  mon_dims    = ["ModelName", var.model_name]
+  mon_dims    = ["service", var.monitoring_service, "ModelName", var.model_name]
 
   widgets = [
     {
@@ -43,13 +43,12 @@ locals {
     {
       type = "metric", x = 12, y = 6, width = 12, height = 6
       properties = {
-        title = "Drift (max PSI) and skew", region = local.region, stat = "Maximum", period = var.monitoring_period_seconds
+        title = "Drift and skew", region = local.region, stat = "Maximum", period = var.monitoring_period_seconds
         metrics = [
+          concat([var.monitoring_namespace, "DriftedFeatureCount"], local.mon_dims),
           concat([var.monitoring_namespace, "DriftPSIMax"], local.mon_dims),
-          concat([var.monitoring_namespace, "DriftedFeatureShare"], local.mon_dims),
           concat([var.monitoring_namespace, "SkewMismatchRate"], local.mon_dims),
         ]
-        annotations = { horizontal = [{ label = "PSI alert", value = var.psi_alert_threshold }] }
       }
     },
     {
@@ -82,18 +81,18 @@ locals {
     },
   ]
 
-  all_alarm_arns = [
+  service_alarm_arns = [
     aws_cloudwatch_metric_alarm.api_5xx_rate.arn,
     aws_cloudwatch_metric_alarm.api_p99_latency.arn,
     aws_cloudwatch_metric_alarm.lambda_errors.arn,
     aws_cloudwatch_metric_alarm.lambda_throttles.arn,
-    aws_cloudwatch_metric_alarm.drift_psi.arn,
-    aws_cloudwatch_metric_alarm.training_serving_skew.arn,
-    aws_cloudwatch_metric_alarm.non_finite.arn,
-    aws_cloudwatch_metric_alarm.model_staleness.arn,
-    aws_cloudwatch_metric_alarm.feature_store_staleness.arn,
+    aws_cloudwatch_metric_alarm.serving_corrupt_rows.arn,
     aws_cloudwatch_metric_alarm.runner_errors.arn,
   ]
+  all_alarm_arns = concat(
+    local.service_alarm_arns,
+    [for alarm in aws_cloudwatch_metric_alarm.model : alarm.arn],
+  )
 }
 
 resource "aws_cloudwatch_dashboard" "this" {

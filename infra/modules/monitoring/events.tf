@@ -40,3 +40,31 @@ resource "aws_cloudwatch_event_target" "retraining_failed" {
   target_id = "alarm-topic"
   arn       = aws_sns_topic.this.arn
 }
+
+# Dependency changes: an image scan on push (ECR basic scanning) that finds CRITICAL or HIGH
+# vulnerabilities in any of the market's images. A finding in a base image or a locked package
+# reaches the topic with the repository, digest and counts (the event's detail).
+resource "aws_cloudwatch_event_rule" "image_scan_findings" {
+  name        = "${var.name_prefix}-image-scan-findings"
+  description = "An image scan of the market's ECR repositories found CRITICAL or HIGH vulnerabilities"
+  event_pattern = jsonencode({
+    source      = ["aws.ecr"]
+    detail-type = ["ECR Image Scan"]
+    detail = {
+      scan-status     = ["COMPLETE"]
+      repository-name = sort(var.image_repository_names)
+      "$or" = [
+        { finding-severity-counts = { CRITICAL = [{ numeric = [">", 0] }] } },
+        { finding-severity-counts = { HIGH = [{ numeric = [">", 0] }] } },
+      ]
+    }
+  })
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "image_scan_findings" {
+  rule      = aws_cloudwatch_event_rule.image_scan_findings.name
+  target_id = "alarm-topic"
+  arn       = aws_sns_topic.this.arn
+}

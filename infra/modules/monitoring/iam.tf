@@ -141,19 +141,50 @@ data "aws_iam_policy_document" "runner" {
     }
   }
 
+  # The champion pointer and the bundle metadata it names (docs/contracts/serving-bundle.md).
   statement {
-    sid     = "ReadChampionMetadataAndOutcomes"
+    sid     = "ReadChampionBundleMetadata"
     actions = ["s3:GetObject"]
     resources = [
-      "${local.artifacts_bucket_arn}/models/champion/bundle/metadata.json",
-      "${local.artifacts_bucket_arn}/monitoring/outcomes/*",
+      "${local.artifacts_bucket_arn}/${local.champion_pointer_key}",
+      "${local.artifacts_bucket_arn}/bundles/${var.model_name}/v*/metadata.json",
+    ]
+  }
+
+  # Skew: a run's online rows and its _SUCCESS manifest under the lake (C1 layout).
+  statement {
+    sid     = "ReadLakeOnlineRows"
+    actions = ["s3:GetObject"]
+    resources = [
+      "${local.features_bucket_arn}/${var.lake_prefix}run=*/_SUCCESS",
+      "${local.features_bucket_arn}/${var.lake_prefix}run=*/online/parquet/*",
     ]
   }
 
   statement {
-    sid       = "WriteReports"
-    actions   = ["s3:PutObject"]
-    resources = ["${local.artifacts_bucket_arn}/monitoring/reports/*"]
+    sid       = "ListLakeRuns"
+    actions   = ["s3:ListBucket"]
+    resources = [local.features_bucket_arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${var.lake_prefix}run=*"]
+    }
+  }
+
+  statement {
+    sid       = "ReadRepayments"
+    actions   = ["s3:GetObject"]
+    resources = ["${local.artifacts_bucket_arn}/${var.repayments_prefix}*"]
+  }
+
+  statement {
+    sid     = "WriteReports"
+    actions = ["s3:PutObject"]
+    resources = [
+      "${local.artifacts_bucket_arn}/monitoring/reports/*",
+      "${local.artifacts_bucket_arn}/monitoring/outcomes/*",
+    ]
   }
 
   statement {

@@ -7,9 +7,6 @@ locals {
   account_id     = data.aws_caller_identity.current.account_id
   partition      = data.aws_partition.current.partition
   alias_resource = "${var.function_name}:${var.alias_name}"
-  monitoring_dimensions = {
-    ModelName = var.model_name
-  }
 }
 
 resource "aws_sns_topic" "this" {

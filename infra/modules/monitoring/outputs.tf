@@ -4,7 +4,7 @@ output "topic_arn" {
 }
 
 output "deployment_alarm_names" {
-  description = "Alarms that gate canary deployments (CodeDeploy rollback and `release canary --watch`)."
+  description = "Whole-alias service alarms (API 5xx rate, API p99 latency, Lambda errors on the live alias). They notify the topic; canary rollback watches the inference module's per-version alarms instead."
   value = [
     aws_cloudwatch_metric_alarm.api_5xx_rate.alarm_name,
     aws_cloudwatch_metric_alarm.api_p99_latency.alarm_name,
@@ -13,15 +13,14 @@ output "deployment_alarm_names" {
 }
 
 output "model_alarm_names" {
-  description = "Alarms on the monitoring job's drift, skew, stability and staleness metrics, and on its failures."
-  value = [
-    aws_cloudwatch_metric_alarm.drift_psi.alarm_name,
-    aws_cloudwatch_metric_alarm.training_serving_skew.alarm_name,
-    aws_cloudwatch_metric_alarm.non_finite.alarm_name,
-    aws_cloudwatch_metric_alarm.model_staleness.alarm_name,
-    aws_cloudwatch_metric_alarm.feature_store_staleness.alarm_name,
-    aws_cloudwatch_metric_alarm.runner_errors.alarm_name,
-  ]
+  description = "Alarms on the monitoring job's drift, invariant, skew, stability, staleness and online-quality metrics, on serving invariant violations and on the job's failures."
+  value = concat(
+    [for alarm in aws_cloudwatch_metric_alarm.model : alarm.alarm_name],
+    [
+      aws_cloudwatch_metric_alarm.serving_corrupt_rows.alarm_name,
+      aws_cloudwatch_metric_alarm.runner_errors.alarm_name,
+    ],
+  )
 }
 
 output "alarm_arns" {
@@ -57,6 +56,16 @@ output "runner_role_name" {
 output "runner_security_group_id" {
   description = "Security group of the monitoring job's function (a feature store client)."
   value       = aws_security_group.runner.id
+}
+
+output "image_scan_rule_name" {
+  description = "EventBridge rule sending CRITICAL/HIGH image scan findings to the topic."
+  value       = aws_cloudwatch_event_rule.image_scan_findings.name
+}
+
+output "outcomes_rule_name" {
+  description = "EventBridge rule starting the outcomes run when a repayment file lands under repayments_prefix."
+  value       = aws_cloudwatch_event_rule.outcomes.name
 }
 
 output "runner_schedule_rule_name" {

@@ -58,7 +58,7 @@ resource "aws_lambda_function" "runner" {
   package_type  = "Image"
   image_uri     = var.runner_image_uri
   architectures = ["x86_64"]
-  # A day at 100 req/s (8.65 M lines) took 202 s and 171 MiB under load; memory buys CPU.
+  # Memory buys CPU; risk-monitoring/README.md (Benchmarks) has the time and memory of a day's logs.
   memory_size = var.runner_memory_mb
   timeout     = var.runner_timeout_seconds
 

@@ -66,6 +66,12 @@ variable "state_machine_arn" {
   type        = string
 }
 
+variable "image_repository_names" {
+  description = "ECR repositories whose scan findings (CRITICAL or HIGH) notify the topic."
+  type        = list(string)
+  default     = []
+}
+
 variable "api_5xx_rate_threshold_percent" {
   description = "Alarm when more than this percentage of API requests fail with 5xx in a minute."
   type        = number
@@ -116,20 +122,32 @@ variable "monitoring_namespace" {
   default     = "CreditRisk/Monitoring"
 }
 
-variable "model_name" {
-  description = "ModelName dimension of the monitoring job's metrics."
+variable "monitoring_service" {
+  description = "service dimension of the monitoring job's metrics (Powertools Metrics adds it to every dimension set; risk_monitoring.metrics.SERVICE)."
   type        = string
-  default     = "credit-risk"
+  default     = "risk-monitoring"
 }
 
-variable "psi_alert_threshold" {
-  description = "Alarm when the largest feature PSI exceeds this (0.2 = significant shift)."
+variable "inference_metrics_namespace" {
+  description = "CloudWatch namespace of the inference service's EMF metrics (its POWERTOOLS_METRICS_NAMESPACE)."
+  type        = string
+  default     = "CreditRisk"
+}
+
+variable "inference_metrics_service" {
+  description = "service dimension of the inference service's metrics (its POWERTOOLS_SERVICE_NAME)."
+  type        = string
+  default     = "inference-service"
+}
+
+variable "min_outcome_matched_share" {
+  description = "Alarm when a smaller share of the lender's repayment rows matches a logged prediction (lost log lines or ids)."
   type        = number
-  default     = 0.2
+  default     = 0.9
 
   validation {
-    condition     = var.psi_alert_threshold > 0 && var.psi_alert_threshold <= 10
-    error_message = "psi_alert_threshold must be in (0, 10]."
+    condition     = var.min_outcome_matched_share > 0 && var.min_outcome_matched_share <= 1
+    error_message = "min_outcome_matched_share must be in (0, 1]."
   }
 }
 
@@ -255,7 +273,7 @@ variable "runner_memory_mb" {
 }
 
 variable "runner_timeout_seconds" {
-  description = "Timeout of one monitoring run (a day at 100 req/s took 202 s; past ~4x that traffic move the job to a Glue Python shell job)."
+  description = "Timeout of one monitoring run (risk-monitoring/README.md, Benchmarks, has the time a day at 100 req/s takes; traffic that would not fit in 900 s belongs in a Glue Python shell job)."
   type        = number
   default     = 900
 
@@ -348,13 +366,30 @@ variable "customer_ref_key_secret_arn" {
   }
 }
 
-variable "outcomes_object_key" {
-  description = "Optional key in the artifacts bucket of the delayed outcomes CSV the job joins (must be under monitoring/outcomes/); empty = the quality check is skipped."
+variable "lake_prefix" {
+  description = "The feature pipeline's output root in the features bucket (runs and _LATEST): the skew check reads run=<id>/online/parquet/ and _SUCCESS under it."
   type        = string
-  default     = ""
+  default     = "features/"
 
   validation {
-    condition     = var.outcomes_object_key == "" || can(regex("^monitoring/outcomes/.+", var.outcomes_object_key))
-    error_message = "outcomes_object_key must be empty or a key under monitoring/outcomes/."
+    condition     = can(regex("^[a-z0-9][a-z0-9/_-]*/$", var.lake_prefix))
+    error_message = "lake_prefix must be a key prefix ending in /."
   }
+}
+
+variable "repayments_prefix" {
+  description = "Key prefix in the artifacts bucket where the lender's repayment files land; each new object starts the monitoring job's outcomes run (delayed labels, online quality)."
+  type        = string
+  default     = "monitoring/repayments/"
+
+  validation {
+    condition     = can(regex("^monitoring/[a-z0-9/_-]+/$", var.repayments_prefix))
+    error_message = "repayments_prefix must be a prefix under monitoring/ ending in /."
+  }
+}
+
+variable "model_name" {
+  description = "Registered model name: ModelName dimension of the monitoring job's metrics and the folder of its bundle pointers (bundles/<model_name>/champion.json)."
+  type        = string
+  default     = "credit-risk"
 }

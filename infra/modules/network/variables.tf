@@ -57,7 +57,17 @@ variable "log_retention_days" {
 }
 
 variable "interface_endpoint_services" {
-  description = "AWS services reached through interface VPC endpoints from the private subnets (there is no NAT): Secrets Manager (customer_ref key, db-bootstrap), CloudWatch Logs and metrics, and ECR for the CodeBuild builds that run in the VPC from ECR images (training, db-bootstrap)."
+  description = "AWS services reached through interface VPC endpoints from the private subnets (there is no NAT): Secrets Manager (customer_ref key, db-bootstrap), CloudWatch Logs and metrics, ECR for the CodeBuild builds that run in the VPC from ECR images (training, db-bootstrap), and Systems Manager for the registry access host's port-forwarding sessions (ssm, ssmmessages, ec2messages)."
   type        = list(string)
-  default     = ["secretsmanager", "logs", "monitoring", "ecr.api", "ecr.dkr"]
+  default     = ["secretsmanager", "logs", "monitoring", "ecr.api", "ecr.dkr", "ssm", "ssmmessages", "ec2messages"]
+}
+
+variable "s3_bucket_arns" {
+  description = "Buckets the workloads in the VPC may reach through the S3 gateway endpoint (the platform's data buckets); every other bucket is refused by the endpoint policy, except ECR's image-layer bucket."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.s3_bucket_arns) > 0 && alltrue([for arn in var.s3_bucket_arns : can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", arn))])
+    error_message = "s3_bucket_arns must list at least one bucket ARN (arn:aws:s3:::<bucket>, no wildcards or keys)."
+  }
 }

@@ -16,6 +16,7 @@ module "feature_store" {
     feature-pipeline = module.feature_pipeline.security_group_id
     training         = module.cicd.training_security_group_id
     monitoring       = module.monitoring.runner_security_group_id
+    registry-access  = module.registry_access.security_group_id
   }
   admin_security_group_ids = {
     db-bootstrap = module.db_bootstrap.security_group_id

@@ -34,12 +34,13 @@ module "cicd" {
   create_projects       = !var.emulator.omit_build_projects
 
   image_repositories = {
-    # Build contexts as each Dockerfile documents: inference builds from its folder, the others
-    # from the repository root.
+    # Build contexts as each Dockerfile documents: inference and the CI tools build from their
+    # folder, the others from the repository root.
     inference    = { url = module.ecr.repository_urls["inference"], arn = module.ecr.repository_arns["inference"], context = "inference-service", build_context = "inference-service" }
     training     = { url = module.ecr.repository_urls["training"], arn = module.ecr.repository_arns["training"], context = "model-training", build_context = "." }
     monitoring   = { url = module.ecr.repository_urls["monitoring"], arn = module.ecr.repository_arns["monitoring"], context = "risk-monitoring", build_context = "." }
     db-bootstrap = { url = module.ecr.repository_urls["db-bootstrap"], arn = module.ecr.repository_arns["db-bootstrap"], context = "db-bootstrap", build_context = "." }
+    ci-tools     = { url = module.ecr.repository_urls["ci-tools"], arn = module.ecr.repository_arns["ci-tools"], context = "ci/image", build_context = "ci/image" }
   }
 
   terraform_state_bucket           = var.delivery.terraform_state_bucket
@@ -51,7 +52,17 @@ module "cicd" {
   codedeploy_app_name              = module.inference.codedeploy_app_name
   codedeploy_deployment_group_name = module.inference.codedeploy_deployment_group_name
   db_bootstrap_project_name        = module.db_bootstrap.project_name
+  pre_traffic_hook_function_name   = module.inference.pre_traffic_hook_function_name
   log_retention_days               = var.log_retention_days
+
+  # Test, infra and deploy builds run in the CI tools image (pinned terraform + provider
+  # mirror); the pipeline's ci-tools build pushes new tags, the first one is pushed by hand.
+  ci_tools_image_uri      = "${module.ecr.repository_urls["ci-tools"]}:${var.image_tags.ci_tools}"
+  ci_tools_repository_arn = module.ecr.repository_arns["ci-tools"]
+
+  # Promotion by artefact: staging publishes the release it passed, prod deploys exactly it.
+  release_publish = var.delivery.release_publish
+  release_source  = var.delivery.release_source
 
   training_image_uri       = "${module.ecr.repository_urls["training"]}:${var.image_tags.training}"
   training_repository_arn  = module.ecr.repository_arns["training"]

@@ -51,6 +51,7 @@ module "network" {
   availability_zones = var.availability_zones
   kms_key_arn        = module.kms.key_arn
   log_retention_days = var.log_retention_days
+  s3_bucket_arns     = values(module.data_lake.bucket_arns)
 }
 
 module "data_lake" {

@@ -89,7 +89,7 @@ output "alarm_topic_arn" {
 }
 
 output "deployment_alarm_names" {
-  description = "Alarms gating canaries (CodeDeploy rollback, release tool)."
+  description = "Whole-alias service alarms (API 5xx rate and latency, Lambda errors): they notify; canaries are rolled back by the inference module's per-version alarms."
   value       = module.monitoring.deployment_alarm_names
 }
 
@@ -177,4 +177,12 @@ output "component_roles" {
     },
     { for key, arn in module.cicd.role_arns : key => { arn = arn, name = module.cicd.role_names[key] } },
   )
+}
+
+output "registry_access" {
+  description = "Operators' way to the private registry and store: the host to port-forward through (instance_id) and the policy to attach to operators (operator_policy_arn)."
+  value = {
+    instance_id         = module.registry_access.instance_id
+    operator_policy_arn = module.registry_access.operator_policy_arn
+  }
 }

@@ -54,7 +54,14 @@ module "inference" {
   api_consumers               = var.api_consumers
   canary_percentage           = var.inference.canary_percentage
   canary_interval_minutes     = var.inference.canary_interval_minutes
-  rollback_alarm_names        = module.monitoring.deployment_alarm_names
+  # Canary rollback: the module's per-version alarms only. The whole-alias alarms
+  # (deployment_alarm_names) would judge the canary diluted by the old version's traffic and roll
+  # a new version back for the old one's trouble; they notify the topic instead.
+  pre_traffic_hook = var.inference.known_customer_id == null ? null : {
+    s3_bucket         = module.data_lake.bucket_names["artifacts"]
+    s3_key            = "${module.cicd.release_hook_key_prefix}pre_traffic_hook-${filesha256("${local.repo_root}/scripts/release-tool/src/release_tool/pre_traffic_hook.py")}.zip"
+    known_customer_id = var.inference.known_customer_id
+  }
   manage_api_gateway_account  = var.manage_api_gateway_account
   function_log_retention_days = var.prediction_log_retention.cloudwatch_days
   log_retention_days          = var.log_retention_days
@@ -73,6 +80,8 @@ module "monitoring" {
   stage_name            = module.inference.stage_name
   glue_job_name         = module.feature_pipeline.job_name
   state_machine_arn     = module.orchestration.state_machine_arn
+  # Dependency changes: scan findings of every image the market runs or builds with.
+  image_repository_names = values(module.ecr.repository_names)
 
   # Prediction log (inference log group -> Firehose -> features bucket) and the daily job.
   prediction_log_group_name   = module.inference.log_group_name
@@ -90,5 +99,6 @@ module "monitoring" {
   store_user                  = local.database_roles.monitoring
   store_db_user_arn           = module.feature_store.db_user_arns[local.database_roles.monitoring]
   customer_ref_key_secret_arn = module.customer_ref_key.secret_arn
+  lake_prefix                 = local.features_prefix
   log_retention_days          = var.log_retention_days
 }

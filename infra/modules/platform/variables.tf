@@ -88,6 +88,7 @@ variable "image_tags" {
     training     = optional(string, "bootstrap")
     monitoring   = optional(string, "bootstrap")
     db_bootstrap = optional(string, "bootstrap")
+    ci_tools     = optional(string, "bootstrap")
   })
   default  = {}
   nullable = false
@@ -129,7 +130,7 @@ variable "training" {
 }
 
 variable "inference" {
-  description = "Sizing, stage-wide throttling and canary settings of the prediction API."
+  description = "Sizing, stage-wide throttling and canary settings of the prediction API. known_customer_id: a customer of this market's feature store the CodeDeploy pre-traffic hook scores before any traffic shifts (with /ready and /version against the bundle); null (a market before its first feature run) = releases run without the hook."
   type = object({
     memory_mb               = optional(number, 1024)
     reserved_concurrency    = optional(number, 50)
@@ -138,22 +139,31 @@ variable "inference" {
     throttle_burst_limit    = optional(number, 200)
     canary_percentage       = optional(number, 10)
     canary_interval_minutes = optional(number, 5)
+    known_customer_id       = optional(string)
   })
   default  = {}
   nullable = false
+
+  validation {
+    condition     = var.inference.known_customer_id == null || can(regex("^[0-9]{1,18}$", coalesce(var.inference.known_customer_id, "0")))
+    error_message = "inference.known_customer_id must be a customer id (digits) or null."
+  }
 }
 
 variable "api_consumers" {
-  description = "Callers of the prediction API: name => limits of its own usage plan and key (rate_limit requests/s, burst_limit, monthly_quota requests). Wave 2 derives per-consumer WAF limits from the same map."
+  description = "Callers of the prediction API: name => principal_arns (the IAM roles or users it signs requests with; only they may invoke) and the limits of its own usage plan and key (rate_limit requests/s, burst_limit, monthly_quota requests), which also size its WAF rate limit. No default: each market names its callers."
   type = map(object({
-    rate_limit    = number
-    burst_limit   = number
-    monthly_quota = number
+    principal_arns = list(string)
+    rate_limit     = number
+    burst_limit    = number
+    monthly_quota  = number
   }))
-  default = {
-    loan-origination = { rate_limit = 50, burst_limit = 100, monthly_quota = 5000000 }
-  }
   nullable = false
+
+  validation {
+    condition     = !anytrue([for c in values(var.api_consumers) : anytrue([for arn in c.principal_arns : strcontains(arn, ":000000000000:")])])
+    error_message = "api_consumers still holds the scaffold's placeholder account 000000000000: put the ARNs of the roles each consumer signs its requests with into principal_arns."
+  }
 }
 
 variable "schedules" {
@@ -185,13 +195,17 @@ variable "manage_api_gateway_account" {
 # CI/CD ------------------------------------------------------------------------------------------
 
 variable "delivery" {
-  description = "Release pipeline of this market/environment: the CodeStar connection to the Git host and the repository (owner/name), the Terraform state bucket and the deploy role the infra builds assume (both made by infra/bootstrap), and whether a person approves before apply/deploy (prod)."
+  description = "Release pipeline of this market/environment: the CodeStar connection to the Git host and the repository (owner/name), the Terraform state bucket and the deploy role the infra builds assume (both made by infra/bootstrap), whether a person approves before apply/deploy (prod), and promotion by artefact: release_publish (staging: the S3 object it writes the release it passed to) and release_source (prod: that object; the pipeline then deploys exactly that image digest and bundle)."
   type = object({
     source_connection_arn     = string
     repository_id             = string
     terraform_state_bucket    = string
     terraform_deploy_role_arn = string
     require_manual_approval   = bool
+    # Promotion by artefact (modules/cicd): staging sets release_publish (where it writes the
+    # release it passed), prod sets release_source to the same object.
+    release_publish = optional(object({ bucket = string, key = string }))
+    release_source  = optional(object({ bucket = string, key = string }))
   })
 
   validation {

@@ -24,6 +24,24 @@ module "platform" {
     reserved_concurrency = 5
   }
 
+  # As infra/live/mx/staging: the live plan on this state then changes no log group or policy
+  # that the retention reaches.
+  prediction_log_retention = {
+    cloudwatch_days = 14
+    s3_days         = 90
+  }
+
+  # The consumer of infra/live/mx/staging (same resource policy, so a plan of that root on this
+  # state redeploys nothing); its usage plan limits differ, they are not part of the API.
+  api_consumers = {
+    loan-origination = {
+      principal_arns = ["arn:aws:iam::111111111111:role/loan-origination-staging"]
+      rate_limit     = 50
+      burst_limit    = 100
+      monthly_quota  = 5000000
+    }
+  }
+
   feature_pipeline = {
     quality_settings = {
       max_quarantine_share = "0.05"

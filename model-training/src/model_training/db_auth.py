@@ -11,7 +11,6 @@ of `certifi` unless the URL names its own `sslrootcert`.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -19,19 +18,17 @@ import certifi
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from model_training import aws
+
 log = logging.getLogger(__name__)
 
 TokenSource = Callable[[str, int, str], str]
 
 
 def rds_token(host: str, port: int, user: str) -> str:
-    import boto3
-
-    session = boto3.session.Session()
-    region = session.region_name or os.environ.get("AWS_REGION")
-    client = session.client("rds", region_name=region)
+    client = aws.client("rds")
     token: str = client.generate_db_auth_token(
-        DBHostname=host, Port=port, DBUsername=user, Region=region
+        DBHostname=host, Port=port, DBUsername=user, Region=client.meta.region_name
     )
     return token
 

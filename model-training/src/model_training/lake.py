@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from model_training import aws
 from model_training.contract import (
     LATEST_POINTER,
     ONLINE_ROWS_DIR,
@@ -82,9 +83,7 @@ class S3Location:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3
-
-            self._client = boto3.client("s3")
+            self._client = aws.client("s3")
         return self._client
 
     def _key(self, relative: str) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 from mlflow import MlflowClient
 
-from model_training import registry, tracking
+from model_training import aws, registry, tracking
 from model_training.bundle import build_metadata, write_bundle
 from model_training.config import Settings
 from model_training.onnx_export import ExportError
@@ -124,9 +124,7 @@ def _pointer(model_name: str, version: str, prefix: str, sha: str) -> bytes:
 
 def published_bundle(artifacts: str, model_name: str, version: str) -> dict[str, Any] | None:
     """The complete published bundle of `version` (its metadata.json exists), else None."""
-    import boto3
-
-    s3 = boto3.client("s3")
+    s3 = aws.client("s3")
     bucket, base = bundles_prefix(artifacts, model_name)
     listing = s3.list_objects_v2(Bucket=bucket, Prefix=f"{base}/v{version}-")
     for obj in listing.get("Contents", []):
@@ -141,9 +139,7 @@ def publish(
     settings: Settings, model_name: str, artifacts: str, **target: str | None
 ) -> dict[str, Any]:
     """Export, upload to the versioned prefix (metadata.json last), then move candidate.json."""
-    import boto3
-
-    s3 = boto3.client("s3")
+    s3 = aws.client("s3")
     bucket, base = bundles_prefix(artifacts, model_name)
     with tempfile.TemporaryDirectory(prefix="model-training-publish-") as tmp:
         bundle = Path(tmp) / "bundle"
@@ -191,11 +187,9 @@ def require_published(artifacts: str, model_name: str, version: str) -> dict[str
 def move_champion_pointer(
     artifacts: str, model_name: str, version: str, bundle: dict[str, Any]
 ) -> str:
-    import boto3
-
     bucket, base = bundles_prefix(artifacts, model_name)
     key = f"{base}/{CHAMPION_POINTER}"
-    boto3.client("s3").put_object(
+    aws.client("s3").put_object(
         Bucket=bucket,
         Key=key,
         ContentType="application/json",

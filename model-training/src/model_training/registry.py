@@ -45,7 +45,8 @@ def configure(settings: Settings) -> MlflowClient:
     """Point MLflow (tracking and registry) at the settings' store and return a client.
 
     AWS variables are left alone: MLflow's S3 artifact store uses boto3, which honours
-    AWS_ENDPOINT_URL, AWS_PROFILE and the region by itself.
+    AWS_ENDPOINT_URL, AWS_PROFILE and AWS_DEFAULT_REGION (S3 redirects a request sent to
+    another region's endpoint, so AWS_REGION alone costs it a round trip, not a failure).
     """
     import mlflow
 

@@ -294,3 +294,44 @@ def test_raw_attributes_join_for_slices_only(frame: pd.DataFrame, raw_csv: Path)
     assert (slices.loc[~first_loans, "customer_type"] == "returning").all()
     assert (slices.loc[frame["age"] == 25, "age_band"] == "25-34").all()
     assert (slices.loc[frame["age"] == 24, "age_band"] == "<25").all()
+
+
+def test_raw_defect_rows_are_skipped_and_counted_not_fatal(raw_csv: Path, tmp_path: Path) -> None:
+    header, first, *rest = raw_csv.read_text().splitlines()
+    fields = first.split(",")
+    id_at = header.split(",").index("id")
+    bad_id = [*fields[:id_at], "50088x4", *fields[id_at + 1 :]]
+    defective = tmp_path / "loans.csv"
+    lines = [header, first, ",".join(fields[:-1]), ",".join(bad_id), "", ",".join([*fields, "x"])]
+    defective.write_text("\n".join([*lines, *rest]) + "\n")
+
+    attributes = load_raw_attributes(str(defective))
+
+    clean = load_raw_attributes(str(raw_csv))
+    pd.testing.assert_frame_equal(attributes, clean)
+    rows = 1 + len(rest)
+    assert attributes.attrs["raw_rows"] == {
+        "rows": rows + 4,
+        "used": rows,
+        "wrong_field_count": 2,
+        "unreadable_id": 2,  # "50088x4" and the blank line
+    }
+    assert clean.attrs["raw_rows"]["used"] == clean.attrs["raw_rows"]["rows"] == rows
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("loan_id,status\n1,0\n", r"header \(first line\) has no column \['id', 'code_gender'"),
+        ("id,code_gender,name_income_type\n", "no loan rows after the header"),
+        ("id,code_gender,name_income_type", "no loan rows after the header"),
+        ("id,code_gender,name_income_type\nx,F,Working\n", "no usable row: 1 of 1 rows skipped"),
+    ],
+)
+def test_raw_file_that_cannot_give_slices_is_refused_clearly(
+    text: str, message: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "raw.csv"
+    path.write_text(text)
+    with pytest.raises(DataValidationError, match=message):
+        load_raw_attributes(str(path))

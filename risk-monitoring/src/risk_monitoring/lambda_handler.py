@@ -4,8 +4,8 @@
 from the environment variable MONITOR_<KEY IN CAPITALS> (``now`` and ``fail_on_alert``: event
 only). The README lists the keys. Reports go to ``<report_prefix>/<yyyymmddThhmmssZ>/``, metrics
 to stdout as EMF (CloudWatch Logs turns them into metrics), the job's own log lines through
-Powertools Logger. S3, Secrets Manager and RDS tokens go through boto3, which honours
-AWS_ENDPOINT_URL.
+Powertools Logger. S3, Secrets Manager and RDS tokens go through boto3 clients that honour
+AWS_ENDPOINT_URL, AWS_PROFILE and AWS_REGION (io/aws.py).
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from risk_monitoring.errors import InputError
 from risk_monitoring.io import storage
 from risk_monitoring.io.customer_ref import load_customer_refs
 from risk_monitoring.io.log_files import LogLines, day_prefixes
-from risk_monitoring.io.metadata import load_metadata
+from risk_monitoring.io.metadata import load_metadata, read_metadata_text
 from risk_monitoring.io.repayments import Repayment, Repayments, parse_repayments
 from risk_monitoring.report import fingerprint, model_section, verdict
 from risk_monitoring.runner import evaluation_time
@@ -189,7 +189,7 @@ def _quality_data(matched: list[tuple[Repayment, ServedPrediction]]) -> Labelled
 def run_outcomes(inputs: OutcomesInputs, settings: MonitorSettings | None = None) -> OutcomesRun:
     settings = settings or MonitorSettings()
     inputs = replace(inputs, now=evaluation_time(inputs.now))
-    metadata_text = storage.read_text(inputs.metadata)
+    metadata_text = read_metadata_text(inputs.metadata)
     metadata = load_metadata(metadata_text)
     repayments_text = storage.read_text(inputs.repayments)
     repayments = parse_repayments(repayments_text, load_customer_refs())

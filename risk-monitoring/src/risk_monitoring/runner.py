@@ -21,7 +21,7 @@ from risk_monitoring.io import lake, storage, store
 from risk_monitoring.io.customer_ref import CustomerRefs, load_customer_refs
 from risk_monitoring.io.labels import LabelIndex, parse_labels
 from risk_monitoring.io.log_files import LogLines, logs_for_window
-from risk_monitoring.io.metadata import BundleMetadata, load_metadata
+from risk_monitoring.io.metadata import BundleMetadata, load_metadata, read_metadata_text
 from risk_monitoring.report import ReadInputs, build_report, fingerprint
 
 
@@ -100,7 +100,7 @@ def run_monitoring(inputs: MonitorInputs, settings: MonitorSettings | None = Non
     inputs = replace(inputs, now=evaluation_time(inputs.now))
     assert inputs.now is not None
     logs = logs_for_window(inputs.logs, inputs.logs_window, inputs.now)
-    metadata_text = storage.read_text(inputs.metadata)
+    metadata_text = read_metadata_text(inputs.metadata)
     metadata = load_metadata(metadata_text)
     labels_text = storage.read_text(inputs.labels) if inputs.labels else None
     labels = parse_labels(labels_text) if labels_text is not None else None

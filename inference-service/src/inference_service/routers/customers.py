@@ -32,7 +32,7 @@ async def customer_features(
     customer_id: CustomerIdPath, predictor: PredictorDep
 ) -> CustomerFeaturesResponse:
     """The feature row the model would use for this customer right now."""
-    row = predictor.features(int(customer_id))
+    row = await predictor.features(int(customer_id))
     return CustomerFeaturesResponse(
         id=str(row.customer_id),
         features=row.features,

@@ -29,7 +29,7 @@ async def ready(request: Request) -> JSONResponse:
         detail = "model not loaded"
     else:
         try:
-            resources.store.ping()
+            await resources.store.ping()
             store_ok = True
         except StoreUnavailableError:
             detail = "feature store unreachable"

@@ -37,7 +37,7 @@ def _response(result: Prediction, model_version: str, threshold: float) -> Predi
 async def predict(body: PredictRequest, request: Request) -> PredictionResponse:
     """Score one customer from its served feature row."""
     serving = get_serving(request)
-    result = serving.predictor.predict(body.id, serving.request_id)
+    result = await serving.predictor.predict(body.id, serving.request_id)
     bundle = serving.predictor.bundle
     return _response(result, bundle.model_version, bundle.threshold)
 
@@ -47,7 +47,7 @@ async def predict_batch(body: BatchPredictRequest, request: Request) -> BatchPre
     """Score up to 100 customers; unknown ids are listed in `not_found` and ids whose stored
     row is invalid in `invalid`: neither fails the batch."""
     serving = get_serving(request)
-    outcome = serving.predictor.predict_many(body.ids, serving.request_id)
+    outcome = await serving.predictor.predict_many(body.ids, serving.request_id)
     bundle = serving.predictor.bundle
     return BatchPredictionResponse(
         model_version=bundle.model_version,
@@ -61,7 +61,7 @@ async def predict_batch(body: BatchPredictRequest, request: Request) -> BatchPre
 @router.post("/explain", responses=error_responses(401, 404, 413, 422, 500, 503))
 async def explain_prediction(body: PredictRequest, predictor: PredictorDep) -> ExplanationResponse:
     """Per-feature contributions to one customer's probability (for debugging a decision)."""
-    row, explanation = predictor.explain(body.id)
+    row, explanation = await predictor.explain(body.id)
     bundle = predictor.bundle
     return ExplanationResponse(
         id=str(row.customer_id),

@@ -34,7 +34,7 @@ output "alarm_topic_arn" {
 }
 
 output "deployment_alarm_names" {
-  description = "Alarms gating canaries (used by the release tool)."
+  description = "Whole-alias service alarms (notify; canaries roll back on the per-version alarms)."
   value       = module.platform.deployment_alarm_names
 }
 

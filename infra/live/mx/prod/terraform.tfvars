@@ -23,8 +23,14 @@ inference = {
   canary_interval_minutes = 5
 }
 
+# Who may call the API (SigV4-signed, as one of principal_arns) and its usage plan.
 api_consumers = {
-  loan-origination = { rate_limit = 100, burst_limit = 200, monthly_quota = 10000000 }
+  loan-origination = {
+    principal_arns = ["arn:aws:iam::222222222222:role/loan-origination"]
+    rate_limit     = 100
+    burst_limit    = 200
+    monthly_quota  = 10000000
+  }
 }
 
 # Quality windows and thresholds of the Mexican loans file (QualitySettings fields).

@@ -23,8 +23,14 @@ inference = {
   canary_interval_minutes = 5
 }
 
+# Who may call the API (SigV4-signed, as one of principal_arns) and its usage plan.
 api_consumers = {
-  loan-origination = { rate_limit = 20, burst_limit = 40, monthly_quota = 1000000 }
+  loan-origination = {
+    principal_arns = ["arn:aws:iam::111111111111:role/loan-origination-staging"]
+    rate_limit     = 20
+    burst_limit    = 40
+    monthly_quota  = 1000000
+  }
 }
 
 # Quality windows and thresholds of the Mexican loans file (QualitySettings fields).
@@ -42,9 +48,10 @@ training = {
   environment = {}
 }
 
+# Staging keeps its prediction log shorter than the platform's defaults (30 / 180 days).
 prediction_log_retention = {
-  cloudwatch_days = 30
-  s3_days         = 180
+  cloudwatch_days = 14
+  s3_days         = 90
 }
 
 alarm_email_addresses = ["ml-platform-staging@example.com"]

@@ -31,8 +31,8 @@ _loads = json.loads
 
 
 def _parse(text: str) -> Any:
-    """The JSON value of a line. orjson reads the service's lines about 3x faster than the
-    standard library (the job's largest cost); what it refuses, such as the NaN / Infinity
+    """The JSON value of a line. orjson, because parsing is the job's largest cost (the README's
+    benchmark has the figures); what it refuses, such as the NaN / Infinity
     literals Python's json.dumps writes, goes to the standard parser, so the stability check
     still sees such values. ValueError when neither reads it."""
     try:

@@ -15,6 +15,7 @@ import os
 from collections.abc import Mapping
 
 from risk_monitoring.errors import InputError
+from risk_monitoring.io import aws
 
 KEY_SECRET_ENV = "CUSTOMER_REF_KEY_SECRET_ARN"  # noqa: S105 - a variable name, not a secret
 KEY_ENV = "CUSTOMER_REF_KEY"
@@ -48,10 +49,11 @@ class CustomerRefs:
 def load_customer_refs(environ: Mapping[str, str] = os.environ) -> CustomerRefs:
     secret_arn = environ.get(KEY_SECRET_ENV)
     if secret_arn:
-        from aws_lambda_powertools.utilities.parameters import get_secret
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
         try:
-            key = get_secret(secret_arn, max_age=KEY_CACHE_SECONDS)
+            secrets = SecretsProvider(boto3_client=aws.client("secretsmanager"))
+            key = secrets.get(secret_arn, max_age=KEY_CACHE_SECONDS)
         except Exception as error:  # Powertools wraps botocore's many error types
             raise InputError(f"cannot read the customer_ref key {secret_arn}: {error}") from error
         return CustomerRefs(str(key))

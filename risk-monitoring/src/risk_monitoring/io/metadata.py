@@ -1,8 +1,12 @@
 """The serving bundle's ``metadata.json`` (docs/contracts/serving-bundle.md, schema_version 2).
 
-Only what monitoring uses is read: model identity, the training metrics the quality check
-compares with, and the reference statistics of the serving population (the training run's
-online rows, one per customer) in counts, so the drift tests know the reference's size.
+The job is given either a bundle's ``metadata.json`` or a bundle pointer (``champion.json``,
+which model-training's ``promote`` and ``rollback`` move only after a release succeeded): a
+pointer is followed to ``<its folder>/<prefix>metadata.json``, which must name the pointer's
+model version and ``model_sha256``. Only what monitoring uses is read: model identity, the
+training metrics the quality check compares with, and the reference statistics of the serving
+population (the training run's online rows, one per customer) in counts, so the drift tests
+know the reference's size.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from risk_monitoring.errors import InputError
+from risk_monitoring.io import storage
 
 SCHEMA_VERSION = 2
 NUMERIC, CATEGORICAL = "numeric", "categorical"
@@ -224,3 +229,35 @@ def load_metadata(text: str) -> BundleMetadata:
     if not isinstance(document, dict):
         raise InputError("metadata.json must hold a JSON object")
     return parse_metadata(document)
+
+
+def _is_pointer(document: Any) -> bool:
+    return isinstance(document, dict) and "prefix" in document and "schema_version" not in document
+
+
+def read_metadata_text(uri: str) -> str:
+    """The text of the bundle metadata ``uri`` names, following a bundle pointer.
+
+    A pointer whose bundle names another model version or hash is refused: monitoring must judge
+    the model that serves, never a half-moved pointer's neighbour.
+    """
+    text = storage.read_text(uri)
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError:
+        return text  # load_metadata reports it
+    if not _is_pointer(document):
+        return text
+    prefix = str(document["prefix"])
+    if not prefix or prefix.startswith("/") or ".." in prefix.split("/"):
+        raise InputError(f"{uri}: pointer prefix {prefix!r} is not a relative bundle folder")
+    target = f"{uri.rsplit('/', 1)[0]}/{prefix.rstrip('/')}/metadata.json"
+    metadata_text = storage.read_text(target)  # InputError naming the target when absent
+    metadata = load_metadata(metadata_text)
+    named = (str(document.get("model_version")), document.get("model_sha256"))
+    if named != (metadata.model_version, metadata.model_sha256):
+        raise InputError(
+            f"{uri} names model {named[0]} ({named[1]}), but {target} is model "
+            f"{metadata.model_version} ({metadata.model_sha256})"
+        )
+    return metadata_text

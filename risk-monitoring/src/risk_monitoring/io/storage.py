@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from risk_monitoring.errors import InputError
+from risk_monitoring.io import aws
 
 LOG_SUFFIXES = (".log", ".jsonl", ".json", ".txt", ".gz")
 
@@ -35,9 +36,7 @@ def split_s3(uri: str) -> tuple[str, str]:
 
 
 def s3_client() -> Any:
-    import boto3  # deferred: the CLI on local files should not pay for boto3's import
-
-    return boto3.client("s3")
+    return aws.client("s3")
 
 
 def list_files(prefix: str, suffixes: tuple[str, ...]) -> list[StoredFile]:

@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Engine, make_url
 
 from risk_monitoring.errors import InputError
+from risk_monitoring.io import aws
 
 STORE_AUTH_MODES = ("password", "iam")
 
@@ -60,12 +61,11 @@ def create_store_engine(store_url: str, auth: str = "password") -> Engine:
     # Bound parameters stay out of error messages and logs.
     engine = create_engine(url, hide_parameters=True)
     if auth == "iam":
-        import boto3  # deferred: local runs on SQLite never pay for boto3's import
         from botocore.exceptions import NoRegionError
 
         url = _checked_iam_url(url)
         try:
-            rds = boto3.client("rds")
+            rds = aws.client("rds")
         except NoRegionError as error:
             raise InputError("store auth 'iam' needs AWS_REGION to mint RDS tokens") from error
 

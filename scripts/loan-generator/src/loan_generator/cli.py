@@ -74,11 +74,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from loan_generator.csv_writer import build_manifest, write_csv, write_manifest
     from loan_generator.dataset import generate_loans
     from loan_generator.profile import format_profile, profile_dataset
+    from loan_generator.progress import RowProgress
 
     started = time.perf_counter()
     try:
         dataset = generate_loans(args.customers, args.seed)
-        report = write_csv(dataset, args.out, defects_rate=args.defects)
+        progress = RowProgress(total=dataset.rows + 1)  # the header is a line too
+        report = write_csv(dataset, args.out, defects_rate=args.defects, on_lines=progress)
         if args.manifest is not None:
             write_manifest(
                 build_manifest(dataset, report, args.customers, args.defects), args.manifest

@@ -6,7 +6,7 @@ import bisect
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,17 +123,32 @@ def _atomic_write(path: Path, chunks: Iterator[str]) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def _counted(chunks: Iterator[str], on_lines: Callable[[int], None]) -> Iterator[str]:
+    for chunk in chunks:
+        yield chunk
+        on_lines(chunk.count("\n"))
+
+
 def write_csv(
-    dataset: LoanDataset, path: str | os.PathLike[str], defects_rate: float = 0.0
+    dataset: LoanDataset,
+    path: str | os.PathLike[str],
+    defects_rate: float = 0.0,
+    on_lines: Callable[[int], None] | None = None,
 ) -> WriteReport:
-    """Write the dataset as CSV, optionally with injected defect rows; returns what was written."""
+    """Write the dataset as CSV, optionally with injected defect rows; returns what was written.
+
+    ``on_lines`` is told how many lines (header included) each written chunk held.
+    """
     validate_defect_rate(defects_rate)
     target = Path(path)
     if target.is_dir():
         raise IsADirectoryError(f"output path is a directory: {target}")
     formatter = RowFormatter(dataset)
     placed = _place(plan_defects(dataset, formatter, defects_rate))
-    sha256, size = _atomic_write(target, _lines(dataset, formatter, placed))
+    chunks = _lines(dataset, formatter, placed)
+    if on_lines is not None:
+        chunks = _counted(chunks, on_lines)
+    sha256, size = _atomic_write(target, chunks)
     return WriteReport(
         path=target,
         sha256=sha256,

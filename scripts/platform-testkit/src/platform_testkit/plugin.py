@@ -7,13 +7,15 @@ boto3, psycopg2 and cryptography are imported inside the fixtures that need them
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from platform_testkit import aws, postgres, postgres_server, roles
+from platform_testkit import aws_variables as aws_variables_module
+from platform_testkit import image_tree as image_tree_module
 
 if TYPE_CHECKING:
     from platform_testkit.iam import IamEnforcement
@@ -165,6 +167,15 @@ def aws_iam(aws_endpoint: str) -> Iterator[IamEnforcement]:
         yield enforcement
 
 
+@pytest.fixture
+def aws_variables(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[aws_variables_module.SetVariables]:
+    """``aws_variables({"AWS_REGION": ...})`` sets a case of the SDKs' variables
+    (:mod:`platform_testkit.aws_variables`) on a clean slate: no region, profile or endpoint."""
+    yield from aws_variables_module.variables_setter(monkeypatch, tmp_path)
+
+
 # --- PostgreSQL --------------------------------------------------------------------------------
 
 
@@ -255,3 +266,32 @@ def postgres_fresh_server() -> Iterator[postgres_server.PostgresServer]:
     if os.environ.get("TEST_DATABASE_URL"):
         pytest.skip("needs a local server of its own; TEST_DATABASE_URL points elsewhere")
     yield from _start_local_server()
+
+
+# --- Images -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def image_tree(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[..., image_tree_module.ImageTree]:
+    """``image_tree(dockerfile, context, build_args=..., context_overlay=...)``: the file tree
+    that image's build produces (:mod:`platform_testkit.image_tree`), assembled once per session
+    under a temporary root; a missing uv fails under CI=true and skips elsewhere."""
+    built: dict[tuple[Path, Path, str], image_tree_module.ImageTree] = {}
+
+    def build(dockerfile: Path, context: Path, **options: Any) -> image_tree_module.ImageTree:
+        key = (dockerfile.resolve(), context.resolve(), repr(sorted(options.items())))
+        if key not in built:
+            root = tmp_path_factory.mktemp(f"image-{dockerfile.parent.name}")
+            try:
+                built[key] = image_tree_module.build_image_tree(
+                    dockerfile, context, root, **options
+                )
+            except image_tree_module.ImageToolMissingError as error:
+                if _ci():
+                    pytest.fail(f"TOOL MISSING (CI=true): {error}", pytrace=False)
+                pytest.skip(f"TOOL MISSING: {error}")
+        return built[key]
+
+    return build

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -103,7 +104,8 @@ def options(
 @functools.cache
 def aws_session() -> boto3.session.Session:
     """One boto3 session per process: building clients from it reuses the parsed API models."""
-    return boto3.session.Session()
+    # boto3 reads AWS_DEFAULT_REGION, not AWS_REGION (the AWS CLI's, which wins there): pass it.
+    return boto3.session.Session(region_name=os.environ.get("AWS_REGION") or None)
 
 
 def build_release(target: TargetOptions) -> Release:

@@ -1,9 +1,10 @@
 """Which market the tool operates on, from ``RELEASE_*`` environment variables.
 
-Command-line options override these values; AWS region, credentials and endpoints are left to
-boto3's standard resolution (``AWS_REGION``, ``AWS_ENDPOINT_URL``, ...). The defaults follow
-the names ``infra/modules/inference`` gives: CodeDeploy application = function name, deployment
-group = ``<function>-live``, pre-traffic hook = ``<function>-pre-traffic``.
+Command-line options override these values; AWS credentials and endpoints are left to boto3's
+standard resolution (``AWS_PROFILE``, ``AWS_ENDPOINT_URL``, ...), the region too except that
+``AWS_REGION`` is passed on first (cli.aws_session: boto3 reads only AWS_DEFAULT_REGION). The
+defaults follow the names ``infra/modules/inference`` gives: CodeDeploy application = function
+name, deployment group = ``<function>-live``, pre-traffic hook = ``<function>-pre-traffic``.
 """
 
 from __future__ import annotations
