@@ -23,42 +23,23 @@ def load_codedeploy_standin() -> Any:
     return module
 
 
-def api_gateway_v2_event(method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
-    """An HTTP API (payload format 2.0) event as API Gateway delivers it to Lambda."""
-    raw = json.dumps(body) if body is not None else ""
-    return {
-        "version": "2.0",
-        "routeKey": f"{method} {path}",
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": {
-            "accept": "application/json",
-            "content-length": str(len(raw)),
-            "content-type": "application/json",
-            "host": "abc123.execute-api.us-east-1.amazonaws.com",
-            "user-agent": "e2e",
-            "x-forwarded-for": "192.0.2.10",
-            "x-forwarded-port": "443",
-            "x-forwarded-proto": "https",
-        },
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "abc123",
-            "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
-            "domainPrefix": "abc123",
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "192.0.2.10",
-                "userAgent": "e2e",
-            },
-            "requestId": "e2e-request",
-            "routeKey": f"{method} {path}",
-            "stage": "$default",
-            "time": "26/Nov/2026:12:00:00 +0000",
-            "timeEpoch": 1795694400000,
-        },
-        "body": raw,
-        "isBase64Encoded": False,
-    }
+REST_EVENT = (
+    Path(__file__).resolve().parents[2] / "inference-service/tests/events/apigw_rest_v1_predict.json"
+)
+
+
+def api_gateway_rest_event(method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
+    """A REST API proxy event (payload 1.0) as the market's API Gateway delivers it to Lambda:
+    the inference service's canned event with this request's method, path and body."""
+    event: dict[str, Any] = json.loads(REST_EVENT.read_text())
+    event.update(
+        httpMethod=method,
+        path=path,
+        resource="/{proxy+}",
+        pathParameters={"proxy": path.lstrip("/")},
+        body=json.dumps(body) if body is not None else None,
+    )
+    event["requestContext"].update(
+        httpMethod=method, resourcePath="/{proxy+}", path=f"/{event['requestContext']['stage']}{path}"
+    )
+    return event

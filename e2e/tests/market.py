@@ -192,7 +192,9 @@ def applied_market(workdir: Path, endpoint: str, external: bool) -> Iterator[Mar
                 tfvars.read_text().replace(":000000000000:", f":{identity.account_id}:")
             )
             (root / "emulator_override.tf").write_text(
-                emulator_override(endpoint, {"sfn": sfn_endpoint}, omit=True)
+                emulator_override(
+                    endpoint, {"sfn": sfn_endpoint, "apigateway": sfn_endpoint}, omit=True
+                )
             )
         tf_env = terraform_env(workdir)
         terraform(staging, tf_env, "init", "-input=false", "-no-color")

@@ -41,7 +41,7 @@ from .components import (
     run_training_stage,
     tool_path,
 )
-from .conftest import api_gateway_v2_event, load_codedeploy_standin
+from .conftest import api_gateway_rest_event, load_codedeploy_standin
 from .market import CODEBUILD, CODEDEPLOY, GLUE, LAMBDA, REPO, STATES, Market, applied_market
 
 pytestmark = pytest.mark.timeout(1800)
@@ -159,7 +159,7 @@ def serve_through_alias(
         for canary, weight in weights.items():
             if int((index + 1) * weight + 1e-9) > int(index * weight + 1e-9):
                 version = canary
-        event = api_gateway_v2_event("POST", "/predict", {"id": customer})
+        event = api_gateway_rest_event("POST", "/predict", {"id": customer})
         response = lambdas.invoke(version, event)
         body = json.loads(response["body"]) if "body" in response else response
         answers.append({"lambda_version": version, "status": response.get("statusCode"), **body})
