@@ -82,6 +82,7 @@ BOOKKEEPING_COLUMNS = ("id", "as_of", "last_loan_date", "run_id")
 MAX_BATCH_IDS = 256
 
 RawRow = tuple[Any, ...]
+_Waiter = tuple[int, asyncio.Future[list[RawRow]]]  # a customer id and its lookup's answer
 
 
 class StoreUnavailableError(Exception):
@@ -293,16 +294,21 @@ class _LookupBatcher:
         self._query = query
         self._max_batches = max_batches
         self._max_ids = max_ids
-        self._queue: deque[tuple[int, asyncio.Future[list[RawRow]]]] = deque()
+        self._queue: deque[_Waiter] = deque()
         self._workers: set[asyncio.Task[None]] = set()  # strong references while they run
         self._workers_running = 0  # counted here: a task leaves the set one loop turn late
         self._worker_starting = False
+        self.lookups_waiting = 0  # queued or in a query: how many requests wait for the store
 
     async def fetch(self, customer_id: int) -> list[RawRow]:
         answer: asyncio.Future[list[RawRow]] = asyncio.get_running_loop().create_future()
         self._queue.append((customer_id, answer))
         self._start_worker_if_needed()
-        return await answer
+        self.lookups_waiting += 1
+        try:
+            return await answer
+        finally:
+            self.lookups_waiting -= 1
 
     def _start_worker_if_needed(self) -> None:
         # A worker that has not run yet will take everything queued when it does: one suffices.
@@ -325,15 +331,15 @@ class _LookupBatcher:
         finally:
             self._workers_running -= 1
 
-    def _take_batch(self) -> list[tuple[int, asyncio.Future[list[RawRow]]]]:
-        batch = []
+    def _take_batch(self) -> list[_Waiter]:
+        batch: list[_Waiter] = []
         while self._queue and len(batch) < self._max_ids:
             waiter = self._queue.popleft()
             if not waiter[1].done():  # done: cancelled while it waited
                 batch.append(waiter)
         return batch
 
-    async def _run(self, batch: list[tuple[int, asyncio.Future[list[RawRow]]]]) -> None:
+    async def _run(self, batch: list[_Waiter]) -> None:
         try:
             rows = await self._query(list(dict.fromkeys(cid for cid, _ in batch)))
         except Exception as err:
