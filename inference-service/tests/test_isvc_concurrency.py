@@ -179,6 +179,17 @@ def _expected(customer_id: int) -> tuple[Any, ...]:
     return KNOWN_CUSTOMERS[customer_id]
 
 
+def assert_each_lookup_got_its_own_row(ids: list[int], rows: list[Any]) -> None:
+    """Lookup i answered customer ids[i] with that customer's stored features (duplicated ids
+    included); the unknown id got no row."""
+    assert [row.customer_id if row else None for row in rows] == [
+        None if cid == UNKNOWN else cid for cid in ids
+    ]
+    assert [tuple(row.features.values()) for row in rows if row] == [
+        _expected(cid) for cid in ids if cid != UNKNOWN
+    ]
+
+
 def test_lookups_arriving_together_share_one_query(
     trained_bundle: TrainedBundle, tls_postgres: StoreServer, store_db: str
 ) -> None:
@@ -195,12 +206,7 @@ def test_lookups_arriving_together_share_one_query(
     rows = asyncio.run(scenario())
     assert _queries_sent(app) == 1
     # Each lookup got its own customer's row, duplicates included; the unknown id none.
-    assert [row.customer_id if row else None for row in rows] == [
-        None if cid == UNKNOWN else cid for cid in ids
-    ]
-    assert [tuple(row.features.values()) for row in rows if row] == [
-        _expected(cid) for cid in ids if cid != UNKNOWN
-    ]
+    assert_each_lookup_got_its_own_row(ids, rows)
 
 
 def test_lookups_arriving_while_the_pool_is_busy_share_the_next_free_connection(
@@ -252,12 +258,7 @@ def test_lookups_arriving_while_the_pool_is_busy_share_the_next_free_connection(
     assert _queries_sent(app) == 3
     assert shared == []
     assert peak == POOL_SIZE
-    assert [row.customer_id if row else None for row in rows] == [
-        None if cid == UNKNOWN else cid for cid in ids
-    ]
-    assert [tuple(row.features.values()) for row in rows if row] == [
-        _expected(cid) for cid in ids if cid != UNKNOWN
-    ]
+    assert_each_lookup_got_its_own_row(ids, rows)
 
 
 def test_a_cancelled_lookup_leaves_the_others_their_rows(
