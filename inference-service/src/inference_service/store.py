@@ -17,7 +17,10 @@ SQLAlchemy's per-statement Connection/Result machinery, which costs more than th
 * PostgreSQL, requests handled concurrently (uvicorn): the same on psycopg 3's asyncio
   connections (:func:`inference_service.database.build_async_engine`). The event loop serves
   other requests while a lookup waits for the database; a synchronous lookup would stop every
-  request in the process for each round trip.
+  request in the process for each round trip. Single-customer lookups that arrive while
+  others are in flight are coalesced into one multi-id query (:class:`_LookupBatcher`): one
+  round trip to the database (through RDS Proxy in AWS) and one pass through the driver for
+  all of them, instead of one each.
 
 The lookups are coroutines either way; the synchronous ones never suspend.
 """
@@ -28,7 +31,8 @@ import asyncio
 import logging
 import math
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
@@ -47,6 +51,7 @@ from sqlalchemy import (
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import types as sa_types
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import QueuePool
 
 from inference_service.database import connect_sqlite_read_only, file_identity, sqlite_file_path
 
@@ -72,6 +77,12 @@ customer_features = Table(
     Column("run_id", Text, nullable=False),
 )
 BOOKKEEPING_COLUMNS = ("id", "as_of", "last_loan_date", "run_id")
+# Ids of one coalesced lookup: enough to absorb any burst one server meets between two round
+# trips, small enough that one lookup stays a short index scan and a small array parameter.
+MAX_BATCH_IDS = 256
+
+RawRow = tuple[Any, ...]
+_Waiter = tuple[int, asyncio.Future[list[RawRow]]]  # a customer id and its lookup's answer
 
 
 class StoreUnavailableError(Exception):
@@ -256,19 +267,143 @@ class _PooledRows:
         pass
 
 
+class _LookupBatcher:
+    """Coalesces concurrent single-customer lookups into multi-id queries (the DataLoader
+    pattern).
+
+    A lookup joins a queue. When fewer than `max_batches` queries are in flight a worker is
+    started, and on its first turn of the event loop it takes everything queued by then (up to
+    `max_ids` lookups) and runs one query for their distinct ids; when that query returns it
+    takes what queued meanwhile, until the queue is empty. One worker at most is ever about to
+    start, so lookups arriving together share it rather than each opening a query; with
+    `max_batches` equal to the pool size no worker waits for a connection. Workers take lookups
+    first come, first served.
+
+    Each lookup gets the rows of its own id (none for an unknown id). A failed query fails
+    every lookup of that batch with the query's error. A lookup cancelled while it waits is
+    skipped (or its answer dropped): the batch goes on for the others.
+    """
+
+    def __init__(
+        self,
+        query: Callable[[Sequence[int]], Awaitable[list[RawRow]]],
+        *,
+        max_batches: int,
+        max_ids: int = MAX_BATCH_IDS,
+    ) -> None:
+        self._query = query
+        self._max_batches = max_batches
+        self._max_ids = max_ids
+        self._queue: deque[_Waiter] = deque()
+        self._workers: set[asyncio.Task[None]] = set()  # strong references while they run
+        self._workers_running = 0  # counted here: a task leaves the set one loop turn late
+        self._worker_starting = False
+        self.lookups_waiting = 0  # queued or in a query: how many requests wait for the store
+
+    async def fetch(self, customer_id: int) -> list[RawRow]:
+        answer: asyncio.Future[list[RawRow]] = asyncio.get_running_loop().create_future()
+        self._queue.append((customer_id, answer))
+        self._start_worker_if_needed()
+        self.lookups_waiting += 1
+        try:
+            return await answer
+        finally:
+            self.lookups_waiting -= 1
+
+    def _start_worker_if_needed(self) -> None:
+        # A worker that has not run yet will take everything queued when it does: one suffices.
+        if not self._queue or self._worker_starting:
+            return
+        if self._workers_running >= self._max_batches:
+            return  # a running worker takes the queue when its query returns
+        self._worker_starting = True
+        self._workers_running += 1
+        worker = asyncio.create_task(self._work())
+        self._workers.add(worker)
+        worker.add_done_callback(self._workers.discard)
+
+    async def _work(self) -> None:
+        try:
+            self._worker_starting = False
+            while batch := self._take_batch():
+                self._start_worker_if_needed()  # more than `max_ids` queued: another query
+                await self._run(batch)
+        finally:
+            self._workers_running -= 1
+
+    def _take_batch(self) -> list[_Waiter]:
+        batch: list[_Waiter] = []
+        while self._queue and len(batch) < self._max_ids:
+            waiter = self._queue.popleft()
+            if not waiter[1].done():  # done: cancelled while it waited
+                batch.append(waiter)
+        return batch
+
+    async def _run(self, batch: list[_Waiter]) -> None:
+        try:
+            rows = await self._query(list(dict.fromkeys(cid for cid, _ in batch)))
+        except Exception as err:
+            for _, answer in batch:
+                if not answer.done():
+                    answer.set_exception(_for_one_waiter(err))
+            return
+        except BaseException:  # the worker itself is cancelled: the store is closing
+            for _, answer in batch:
+                answer.cancel()
+            raise
+        rows_by_id: dict[int, list[RawRow]] = {}
+        for row in rows:
+            rows_by_id.setdefault(row[0], []).append(row)
+        for customer_id, answer in batch:
+            if not answer.done():
+                answer.set_result(rows_by_id.get(customer_id, []))
+
+    async def aclose(self) -> None:
+        workers = list(self._workers)
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        while self._queue:
+            self._queue.popleft()[1].cancel()
+
+
+def _for_one_waiter(err: Exception) -> Exception:
+    # Each waiter raises an exception of its own (one object raised in many tasks would collect
+    # all their tracebacks), with the same message and cause.
+    if not isinstance(err, StoreUnavailableError):
+        return err
+    own = StoreUnavailableError(*err.args)
+    own.__cause__ = err.__cause__
+    return own
+
+
+def _pool_size(engine: AsyncEngine) -> int:
+    pool = engine.pool
+    return pool.size() if isinstance(pool, QueuePool) else 1
+
+
 class _AsyncPooledRows:
     """Lookups on pooled psycopg 3 asyncio connections: a lookup waiting for the database lets
-    the event loop serve other requests. The pool hands each connection to one lookup at a
-    time and queues the others first come, first served (at most `pool_size` lookups in
-    flight); a connection found dead is retried once, as in :class:`_PooledRows`."""
+    the event loop serve other requests. The pool hands each connection to one query at a
+    time and queues the others first come, first served (at most `pool_size` in flight); a
+    connection found dead is retried once, as in :class:`_PooledRows`. Single-customer lookups
+    go through a :class:`_LookupBatcher` with one batch in flight per pooled connection."""
 
     concurrent = True
 
     def __init__(self, engine: AsyncEngine, columns: Sequence[str]) -> None:
         self._engine = engine
         self._statements = _PostgresStatements(columns)
+        self._batcher = _LookupBatcher(self._query, max_batches=_pool_size(engine))
+        # Statements sent to the database, retries included: what coalescing saves.
+        self.queries_sent = 0
 
-    async def fetch(self, customer_ids: Sequence[int]) -> list[tuple[Any, ...]]:
+    async def fetch(self, customer_ids: Sequence[int]) -> list[RawRow]:
+        if len(customer_ids) == 1:
+            return await self._batcher.fetch(customer_ids[0])
+        return await self._query(customer_ids)
+
+    async def _query(self, customer_ids: Sequence[int]) -> list[RawRow]:
         import psycopg
 
         sql, params = self._statements.lookup(customer_ids)
@@ -280,6 +415,7 @@ class _AsyncPooledRows:
                     assert driver is not None  # a checked-out connection is open
                     try:
                         async with driver.cursor() as cursor:
+                            self.queries_sent += 1
                             await cursor.execute(sql, params)
                             return await cursor.fetchall()
                     except psycopg.Error as err:
@@ -295,6 +431,7 @@ class _AsyncPooledRows:
         raise AssertionError("unreachable")
 
     async def aclose(self) -> None:
+        await self._batcher.aclose()
         await self._engine.dispose()
 
 

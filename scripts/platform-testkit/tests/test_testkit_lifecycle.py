@@ -7,7 +7,9 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -172,9 +174,23 @@ def test_session_with_a_failing_test_stops_everything_and_removes_its_files(
     assert not Path(info["base_dir"]).exists(), "temporary data directory left behind"
 
 
+@pytest.fixture
+def session_temp_root() -> Iterator[Path]:
+    """A temp root of the inner session's own.
+
+    Test suites running alongside this one sweep the shared temp directory at start-up; in it,
+    the killed session's directory is stale by design and one of them may remove it first.
+    The directory is short and world-traversable so an unprivileged server user can reach it.
+    """
+    root = Path(tempfile.mkdtemp(prefix="tk-killed-", dir="/tmp"))
+    root.chmod(0o755)
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
 @pytest.mark.skipif(shutil.which("setpriv") is None, reason="parent-death signal needs setpriv")
 @pytest.mark.usefixtures("_local_postgres_only")
-def test_killed_session_does_not_orphan_postgres(tmp_path: Path) -> None:
+def test_killed_session_does_not_orphan_postgres(tmp_path: Path, session_temp_root: Path) -> None:
     """SIGKILL skips every teardown; the parent-death signal must still stop the server."""
     info_file = tmp_path / "info.json"
     write_inner_suite(
@@ -189,7 +205,13 @@ def test_records_then_hangs(postgres_db_url, moto_endpoint):
     inner = subprocess.Popen(
         pytest_command(tmp_path),
         cwd=tmp_path,
-        env=inner_env({"INFO_FILE": str(info_file), "TEST_AWS_ENDPOINT_URL": None}),
+        env=inner_env(
+            {
+                "INFO_FILE": str(info_file),
+                "TEST_AWS_ENDPOINT_URL": None,
+                "TMPDIR": str(session_temp_root),
+            }
+        ),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -210,6 +232,7 @@ def test_records_then_hangs(postgres_db_url, moto_endpoint):
     _assert_nothing_left(info)
 
     # The killed session could not delete its directory; the next session sweeps it.
+    assert Path(info["base_dir"]).parent == session_temp_root
     assert Path(info["base_dir"]).exists()
-    remove_stale_directories(str(Path(info["base_dir"]).parent))
+    remove_stale_directories(str(session_temp_root))
     assert not Path(info["base_dir"]).exists()
