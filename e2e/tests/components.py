@@ -82,6 +82,27 @@ def recent_loans(
     return rows
 
 
+def grown_portfolio(
+    out: Path, rows: list[dict[str, str]], new_customers: int, seed: int, last_loan_date: date
+) -> list[dict[str, str]]:
+    """`rows` plus the loans of `new_customers` more customers (another generator seed, its
+    customer and loan ids kept apart from the existing ones)."""
+    generated = recent_loans(out.with_suffix(".new.csv"), new_customers, seed, last_loan_date)
+    known = {row["id"] for row in rows}
+    next_loan_id = max(int(row["loan_id"]) for row in rows) + 1
+    added = [
+        {**row, "loan_id": str(next_loan_id + index)}
+        for index, row in enumerate(r for r in generated if r["id"] not in known)
+    ]
+    assert added, "the new file adds no customer"
+    combined = [*rows, *added]
+    with out.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(combined)
+    return combined
+
+
 # -- CodeBuild steps ------------------------------------------------------------------------------
 
 

@@ -24,7 +24,8 @@ def load_codedeploy_standin() -> Any:
 
 
 REST_EVENT = (
-    Path(__file__).resolve().parents[2] / "inference-service/tests/events/apigw_rest_v1_predict.json"
+    Path(__file__).resolve().parents[2]
+    / "inference-service/tests/events/apigw_rest_v1_predict.json"
 )
 
 
@@ -40,6 +41,8 @@ def api_gateway_rest_event(method: str, path: str, body: dict[str, Any] | None) 
         body=json.dumps(body) if body is not None else None,
     )
     event["requestContext"].update(
-        httpMethod=method, resourcePath="/{proxy+}", path=f"/{event['requestContext']['stage']}{path}"
+        httpMethod=method,
+        resourcePath="/{proxy+}",
+        path=f"/{event['requestContext']['stage']}{path}",
     )
     return event

@@ -36,6 +36,7 @@ from .components import (
     BIN,
     LambdaService,
     deliver_prediction_log,
+    grown_portfolio,
     recent_loans,
     run,
     run_training_stage,
@@ -315,49 +316,11 @@ def new_market_flow(
     input_uri, features_uri = arguments["--input"], arguments["--output"]
     admin_s3 = market.client("s3")
 
-    # 1. The lender's file of loans dated up to today lands in the raw bucket.
-    raw = tmp_path / "loans.csv"
-    rows = recent_loans(raw, CUSTOMERS, 7, today)
+    # 1-2. The lender's file of loans dated up to today lands in the raw bucket; the Glue job
+    #      turns it into the training set and the online store.
+    rows = recent_loans(tmp_path / "loans.csv", CUSTOMERS, 7, today)
     customers = sorted({row["id"] for row in rows})
-    raw_bucket, _, raw_key = input_uri[len("s3://") :].partition("/")
-    admin_s3.upload_file(str(raw), raw_bucket, raw_key)
-
-    # 2. The Glue job: its script uploaded by the CI Glue build, then run as Glue runs it
-    #    (its role, its default arguments; only the proxy host becomes the test server).
-    script_bucket, _, script_key = glue["command"][0]["script_location"][5:].partition("/")
-    ci_glue = market.client("s3", market.credentials("ci-glue", CODEBUILD))
-    ci_glue.upload_file(str(REPO / "feature-pipeline/glue/job.py"), script_bucket, script_key)
-    glue_env = market.env_as("feature-pipeline", GLUE)
-    script = tmp_path / "glue" / "job.py"
-    script.parent.mkdir()
-    market.client("s3", market.credentials("feature-pipeline", GLUE)).download_file(
-        script_bucket, script_key, str(script)
-    )
-    store_url = role_url("feature_pipeline")
-    assert arguments["--store_auth"] == "iam"
-    arguments["--online_store"] = store_url
-    job_args = [item for name, value in arguments.items() for item in (name, value)]
-    run([sys.executable, str(script), "--JOB_NAME", glue["name"], *job_args], glue_env)
-    features_bucket, _, features_prefix = features_uri[len("s3://") :].partition("/")
-    latest = json.loads(
-        admin_s3.get_object(Bucket=features_bucket, Key=f"{features_prefix}_LATEST")["Body"].read()
-    )
-    assert latest["as_of"] == today.isoformat()
-    manifest = json.loads(
-        admin_s3.get_object(
-            Bucket=features_bucket, Key=f"{features_prefix}{latest['prefix']}_SUCCESS"
-        )["Body"].read()
-    )
-    assert manifest["row_counts"]["rows_in"] == len(rows)
-    assert manifest["row_counts"]["online_rows"] == len(customers)
-    engine = sa.create_engine(role_url.admin_url("features"))
-    with engine.connect() as connection:
-        stored = connection.execute(sa.text("SELECT count(*) FROM customer_features")).scalar()
-        owner = connection.execute(
-            sa.text("SELECT tableowner FROM pg_tables WHERE tablename = 'customer_features'")
-        ).scalar()
-    engine.dispose()
-    assert (stored, owner) == (len(customers), "feature_pipeline")
+    run_feature_pipeline(market, tmp_path / "loans.csv", rows, role_url, tmp_path / "glue-1")
 
     # 3. Training and publishing: the train.yml buildspec as the training project runs it.
     training_env = {
@@ -409,13 +372,19 @@ def new_market_flow(
     assert report["predictions"] >= CANARY_REQUESTS
 
     # 7. A second model whose canary alarm fires: CodeDeploy rolls back; nothing moves.
+    #    Retraining follows new data: the next file adds customers to the portfolio (the same
+    #    data would rebuild model 1 byte for byte, an image the release tool refuses twice).
+    grown = grown_portfolio(tmp_path / "loans-2.csv", rows, CUSTOMERS // 2, 8, today)
+    run_feature_pipeline(market, tmp_path / "loans-2.csv", grown, role_url, tmp_path / "glue-2")
     second = train_publish_and_build(market, training_env, images, tmp_path / "model-2")
+    assert second["MODEL_SHA256"] != first["MODEL_SHA256"]
     assert second["MODEL_VERSION"] == "2"
     traffic.fire_alarm = canary_alarm(market, "canary_prediction_errors")
     failed = run(["bash", str(market.root.parents[3] / "ci/scripts/deploy-inference.sh")],
                  {**deploy_env, **second["deploy"]}, expect=None)  # fmt: skip
     assert failed.returncode != 0, failed.stdout
-    assert {(a["status"], a["model_version"]) for a in traffic.answers} == {(200, "1"), (200, "2")}
+    served = {(a["status"], a["model_version"]) for a in traffic.answers}
+    assert served == {(200, "1"), (200, "2")}, (failed.stdout + failed.stderr, first, second)
     alias = market.client("lambda").get_alias(FunctionName=function, Name="live")
     assert not alias.get("RoutingConfig", {}).get("AdditionalVersionWeights")
     assert model_behind_alias(market, function) == "1"
@@ -424,6 +393,56 @@ def new_market_flow(
 
     # 8. The state machine's task calls that the emulator can execute, as its role.
     state_machine_tasks(market)
+
+
+def run_feature_pipeline(
+    market: Market, loans: Path, rows: list[dict[str, str]], role_url: Any, workdir: Path
+) -> None:
+    """The file lands in the raw bucket; the Glue job's script is uploaded by the CI Glue build,
+    then run as Glue runs it (its role, its default arguments; only the proxy host becomes the
+    test server). Every row is counted, and the store holds one row per customer."""
+    glue = market.resource("module.feature_pipeline.aws_glue_job.this")
+    arguments = dict(glue["default_arguments"])
+    input_uri, features_uri = arguments["--input"], arguments["--output"]
+    admin_s3 = market.client("s3")
+    raw_bucket, _, raw_key = input_uri[len("s3://") :].partition("/")
+    admin_s3.upload_file(str(loans), raw_bucket, raw_key)
+
+    script_bucket, _, script_key = glue["command"][0]["script_location"][5:].partition("/")
+    ci_glue = market.client("s3", market.credentials("ci-glue", CODEBUILD))
+    ci_glue.upload_file(str(REPO / "feature-pipeline/glue/job.py"), script_bucket, script_key)
+    script = workdir / "job.py"
+    workdir.mkdir(parents=True)
+    market.client("s3", market.credentials("feature-pipeline", GLUE)).download_file(
+        script_bucket, script_key, str(script)
+    )
+    assert arguments["--store_auth"] == "iam"
+    arguments["--online_store"] = role_url("feature_pipeline")
+    job_args = [item for name, value in arguments.items() for item in (name, value)]
+    glue_env = market.env_as("feature-pipeline", GLUE)
+    run([sys.executable, str(script), "--JOB_NAME", glue["name"], *job_args], glue_env)
+
+    features_bucket, _, features_prefix = features_uri[len("s3://") :].partition("/")
+    latest = json.loads(
+        admin_s3.get_object(Bucket=features_bucket, Key=f"{features_prefix}_LATEST")["Body"].read()
+    )
+    assert latest["as_of"] == datetime.now(UTC).date().isoformat()
+    manifest = json.loads(
+        admin_s3.get_object(
+            Bucket=features_bucket, Key=f"{features_prefix}{latest['prefix']}_SUCCESS"
+        )["Body"].read()
+    )
+    customers = {row["id"] for row in rows}
+    assert manifest["row_counts"]["rows_in"] == len(rows)
+    assert manifest["row_counts"]["online_rows"] == len(customers)
+    engine = sa.create_engine(role_url.admin_url("features"))
+    with engine.connect() as connection:
+        stored = connection.execute(sa.text("SELECT count(*) FROM customer_features")).scalar()
+        owner = connection.execute(
+            sa.text("SELECT tableowner FROM pg_tables WHERE tablename = 'customer_features'")
+        ).scalar()
+    engine.dispose()
+    assert (stored, owner) == (len(customers), "feature_pipeline")
 
 
 def train_publish_and_build(
@@ -449,12 +468,17 @@ def train_publish_and_build(
     assert (source / "build/model-sha256").read_text().strip() == published["MODEL_SHA256"]
     ecr = market.client("ecr", market.credentials("ci-image", CODEBUILD))
     repository = market.output("ecr_repository_urls")["inference"].split("/", 1)[1]
+    # The bundle is the image's top layer; moto derives the image digest from the layers'.
+    layer = {
+        "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+        "size": 1,
+        "digest": "sha256:" + published["MODEL_SHA256"],
+    }
     manifest = json.dumps({
         "schemaVersion": 2,
         "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1,
-                   "digest": "sha256:" + published["MODEL_SHA256"]},
-        "layers": [],
+        "config": {**layer, "mediaType": "application/vnd.docker.container.image.v1+json"},
+        "layers": [layer],
     })  # fmt: skip
     pushed = ecr.put_image(
         repositoryName=repository, imageManifest=manifest,
@@ -521,12 +545,22 @@ def run_monitoring(market: Market, store_url: str, today: date, workdir: Path) -
     variables = dict(config["Environment"]["Variables"])
     variables["MONITOR_ONLINE_STORE_URL"] = store_url
     env = {**market.env_as("monitoring", LAMBDA), **variables}
+    # The attributes of the runtime's context object that Powertools Logger reads.
+    context = {
+        "function_name": config["FunctionName"],
+        "memory_limit_in_mb": config["MemorySize"],
+        "invoked_function_arn": config["FunctionArn"],
+        "aws_request_id": "e2e-monitoring-0001",
+    }
     code = (
-        "import json, sys; from risk_monitoring.lambda_handler import handler; "
-        "result = handler(json.loads(sys.argv[1]), None); "
+        "import json, sys, types; from risk_monitoring.lambda_handler import handler; "
+        "context = types.SimpleNamespace(**json.loads(sys.argv[2])); "
+        "result = handler(json.loads(sys.argv[1]), context); "
         "print('@@RESULT@@' + json.dumps({k: v for k, v in result.items() if k != 'report'}))"
     )
-    proc = run([sys.executable, "-c", code, json.dumps(event)], env, cwd=workdir)
+    proc = run(
+        [sys.executable, "-c", code, json.dumps(event), json.dumps(context)], env, cwd=workdir
+    )
     result: dict[str, Any] = json.loads(proc.stdout.split("@@RESULT@@", 1)[1])
     bucket, _, key = str(result["report_uri"])[len("s3://") :].partition("/")
     market.client("s3").head_object(Bucket=bucket, Key=key)
