@@ -19,10 +19,12 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,8 +126,8 @@ class Market:
     enforced: bool
     outputs: dict[str, Any]
     resources: dict[str, dict[str, Any]]
-    prod_root: Path
     tf_env: dict[str, str]
+    prod: Market | None = None  # co/prod, applied beside staging to the same emulator
     _credentials: dict[tuple[str, str | None], AwsCredentials] = field(default_factory=dict)
 
     def output(self, name: str) -> Any:
@@ -178,45 +180,71 @@ def _state_resources(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {r["address"]: r["values"] for r in walk(state["values"]["root_module"])}
 
 
+def release_uri(account_id: str) -> str:
+    """Where staging publishes the release it passed and prod's pipeline reads it from
+    (docs/operations.md, launching a market, step "Prod"): here staging's artifacts bucket."""
+    return f"s3://credit-risk-{MARKET}-staging-artifacts-{account_id}/releases/{MARKET}/release.zip"
+
+
+def release_object(account_id: str) -> str:
+    bucket, _, key = release_uri(account_id)[len("s3://") :].partition("/")
+    return f'{{ bucket = "{bucket}", key = "{key}" }}'
+
+
+def _operator_settings(root: Path, account_id: str, release_setting: str) -> None:
+    """What the scaffold's next steps ask the operator to fill in: the bootstrap outputs'
+    account (placeholders), and the release object linking staging to prod."""
+    tfvars = root / "terraform.tfvars"
+    text = tfvars.read_text().replace(":000000000000:", f":{account_id}:")
+    head, found, tail = text.partition("delivery = {\n")
+    assert found, f"{tfvars} has no delivery block"
+    text = f"{head}{found}  {release_setting} = {release_object(account_id)}\n{tail}"
+    # moto has no PutProvisionedConcurrencyConfig (infra/README.md, what the emulator cannot
+    # apply); prod's warm pool is a capacity setting the release flow never reads.
+    text = re.sub(r"(?m)^(\s*provisioned_concurrency\s*=\s*)\d+", r"\g<1>0", text)
+    tfvars.write_text(text)
+
+
+def _apply(root: Path, tf_env: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    terraform(root, tf_env, "init", "-input=false", "-no-color")
+    terraform(
+        root, tf_env, "apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=30",
+    )  # fmt: skip
+    outputs = {
+        k: v["value"] for k, v in json.loads(terraform(root, tf_env, "output", "-json")).items()
+    }
+    return outputs, _state_resources(json.loads(terraform(root, tf_env, "show", "-json")))
+
+
 @contextmanager
 def applied_market(workdir: Path, endpoint: str, external: bool) -> Iterator[Market]:
-    """Scaffold co, apply co/staging to the emulator with IAM enforced (kit's moto)."""
+    """Scaffold co, apply co/staging and co/prod (side by side, names never collide) to the
+    emulator with IAM enforced (kit's moto)."""
     identity_cm = external_identity(endpoint) if external else enforced_iam(endpoint)
     with identity_cm as identity, sfn_shim.running_shim(endpoint) as sfn_endpoint:
         copy = copy_for_terraform(workdir / "repo")
         staging, prod = scaffold(copy / "infra/live")
-        for root in (staging, prod):
-            tfvars = root / "terraform.tfvars"
-            # The placeholders the next steps tell the operator to replace (bootstrap outputs).
-            tfvars.write_text(
-                tfvars.read_text().replace(":000000000000:", f":{identity.account_id}:")
-            )
+        for root, release_setting in ((staging, "release_publish"), (prod, "release_source")):
+            _operator_settings(root, identity.account_id, release_setting)
             (root / "emulator_override.tf").write_text(
                 emulator_override(
                     endpoint, {"sfn": sfn_endpoint, "apigateway": sfn_endpoint}, omit=True
                 )
             )
         tf_env = terraform_env(workdir)
-        terraform(staging, tf_env, "init", "-input=false", "-no-color")
-        terraform(
-            staging, tf_env, "apply", "-auto-approve", "-input=false", "-no-color",
-            "-parallelism=30",
-        )  # fmt: skip
-        outputs = {
-            k: v["value"]
-            for k, v in json.loads(terraform(staging, tf_env, "output", "-json")).items()
-        }
-        state = json.loads(terraform(staging, tf_env, "show", "-json"))
-        yield Market(
-            root=staging,
-            identity=identity,
-            endpoint=endpoint,
-            enforced=not external,
-            outputs=outputs,
-            resources=_state_resources(state),
-            prod_root=prod,
-            tf_env=tf_env,
-        )
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            applies = {root: pool.submit(_apply, root, tf_env) for root in (staging, prod)}
+            (outputs, resources), (prod_outputs, prod_resources) = (
+                applies[staging].result(),
+                applies[prod].result(),
+            )
+
+        def market(root: Path, outputs: dict[str, Any], resources: dict[str, Any]) -> Market:
+            return Market(root, identity, endpoint, not external, outputs, resources, tf_env)
+
+        applied = market(staging, outputs, resources)
+        applied.prod = market(prod, prod_outputs, prod_resources)
+        yield applied
 
 
 def load_by_path(name: str, path: Path) -> Any:

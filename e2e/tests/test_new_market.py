@@ -43,7 +43,18 @@ from .components import (
     tool_path,
 )
 from .conftest import api_gateway_rest_event, load_codedeploy_standin
-from .market import CODEBUILD, CODEDEPLOY, GLUE, LAMBDA, REPO, STATES, Market, applied_market
+from .market import (
+    CODEBUILD,
+    CODEDEPLOY,
+    GLUE,
+    LAMBDA,
+    REPO,
+    STATES,
+    Market,
+    applied_market,
+    release_uri,
+)
+from .market import MARKET as MARKET_CODE
 
 pytestmark = pytest.mark.timeout(1800)
 
@@ -364,6 +375,11 @@ def new_market_flow(
     champion = champion_pointer(admin_s3, buckets["artifacts"])
     assert champion["model_version"] == "1"
 
+    #    The pipeline's last stage: the release that passed staging, published for prod.
+    publish_env = {**deploy_env, **release_publish_env(market, first)}
+    publish_release = str(market.root.parents[3] / "ci/scripts/publish-release.sh")
+    run(["bash", publish_release], publish_env)
+
     # 6. Monitoring: tomorrow's scheduled run over today's prediction log, as its role.
     answers = serve_through_alias(market, lambdas, customers[:CANARY_REQUESTS])
     assert {(a["status"], a["model_version"]) for a in answers} == {(200, "1")}
@@ -390,9 +406,79 @@ def new_market_flow(
     assert model_behind_alias(market, function) == "1"
     assert str(registry.get_model_version_by_alias(MODEL, "champion").version) == "1"
     assert champion_pointer(admin_s3, buckets["artifacts"]) == champion
+    #    A rolled-back canary is nothing to promote: the published release stays model 1's.
+    refused = run(["bash", publish_release], publish_env, expect=None)
+    assert refused.returncode != 0
+    assert "nothing passed to promote" in refused.stdout + refused.stderr, refused.stderr
 
-    # 8. The state machine's task calls that the emulator can execute, as its role.
+    # 8. co/prod deploys exactly what passed staging.
+    promote_to_prod(market, role_url, images, customers, first["deploy"], tmp_path / "prod")
+
+    # 9. The state machine's task calls that the emulator can execute, as its role.
     state_machine_tasks(market)
+
+
+def release_publish_env(market: Market, release: dict[str, Any]) -> dict[str, str]:
+    """The publish-release project's environment (infra/modules/cicd/main.tf) after a release."""
+    return {
+        "RELEASE_PUBLISH_URI": release_uri(market.identity.account_id),
+        "IMAGE_URI": release["deploy"]["IMAGE_URI"],
+        "BUNDLE_PREFIX": release["BUNDLE_PREFIX"],
+        "MARKET": MARKET_CODE,
+        "ENVIRONMENT": "staging",
+        "CODEBUILD_RESOLVED_SOURCE_VERSION": "e2e0" * 10,
+    }
+
+
+def promote_to_prod(
+    market: Market,
+    role_url: Any,
+    images: dict[str, Path],
+    customers: list[str],
+    staged: dict[str, str],
+    workdir: Path,
+) -> None:
+    """Prod's pipeline in promotion mode: its source is the release archive staging published
+    (read as prod's pipeline role); the deploy build runs the archive's own deploy-inference.sh
+    with the manifest, under prod's roles and prod's CodeDeploy group. Nothing is rebuilt."""
+    prod = market.prod
+    assert prod is not None
+    bucket, _, key = release_uri(market.identity.account_id)[len("s3://") :].partition("/")
+    pipeline = prod.credentials(prod.role("release-pipeline"), "codepipeline.amazonaws.com")
+    archive = workdir / "release.zip"
+    workdir.mkdir(parents=True)
+    prod.client("s3", pipeline).download_file(bucket, key, str(archive))
+    source = workdir / "source"
+    with zipfile.ZipFile(archive) as release:
+        assert not [n for n in release.namelist() if "/.terraform/" in n or ".tfstate" in n]
+        release.extractall(source)
+    manifest = json.loads((source / "release-manifest.json").read_text())
+    assert (manifest["image_uri"], manifest["model_version"], manifest["model_sha256"]) == (
+        staged["IMAGE_URI"], staged["MODEL_VERSION"], staged["MODEL_SHA256"],
+    )  # fmt: skip
+
+    function = prod.output("function_name")
+    with contextlib.ExitStack() as stack:
+        lambdas = LambdaService(prod, function, role_url("inference"), images)
+        stack.callback(lambdas.close)
+        traffic = CanaryTraffic(prod, lambdas, customers[:CANARY_REQUESTS])
+        codedeploy = stack.enter_context(start_codedeploy(prod, traffic, lambdas))
+        env = {
+            **deploy_build_env(prod, codedeploy.endpoint),
+            "RELEASE_MANIFEST": "release-manifest.json",
+        }
+        run(["bash", str(source / "ci/scripts/deploy-inference.sh")], env)
+
+        live = prod.client("lambda").get_alias(FunctionName=function, Name="live")
+        assert not live.get("RoutingConfig", {}).get("AdditionalVersionWeights")
+        version = prod.client("lambda").get_function(
+            FunctionName=function, Qualifier=live["FunctionVersion"]
+        )
+        assert version["Code"]["ImageUri"] == staged["IMAGE_URI"]  # the digest staging tested
+        assert model_behind_alias(prod, function) == staged["MODEL_VERSION"]
+        canary = [a for a in traffic.answers if a["lambda_version"] == live["FunctionVersion"]]
+        assert canary
+        assert all(a["status"] == 200 and a["model_version"] == "1" for a in canary), canary
 
 
 def run_feature_pipeline(
@@ -510,7 +596,7 @@ def deploy_build_env(market: Market, codedeploy_endpoint: str) -> dict[str, str]
         "CODEDEPLOY_GROUP": group["deployment_group_name"],
         "PRE_TRAFFIC_HOOK": f"{market.output('function_name')}-pre-traffic",
         "CANARY_TIMEOUT_SECONDS": "120",
-        "CODEBUILD_BUILD_ID": "credit-risk-co-staging-deploy-inference:e2e",
+        "CODEBUILD_BUILD_ID": f"{market.output('name_prefix')}-deploy-inference:e2e",
         "AWS_ENDPOINT_URL_CODEDEPLOY": codedeploy_endpoint,
     }
 
