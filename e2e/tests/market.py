@@ -42,6 +42,7 @@ if str(REPO) not in sys.path:
 from infra.tests import sfn_shim  # noqa: E402
 from infra.tests.conftest import (  # noqa: E402
     DEFAULT_PLUGIN_MIRROR,
+    MARKET_SERVICES,
     PROVIDER_ADDRESS,
     copy_for_terraform,
     emulator_override,
@@ -257,4 +258,4 @@ def load_by_path(name: str, path: Path) -> Any:
     return module
 
 
-__all__ = ["Market", "applied_market", "aws", "load_by_path"]
+__all__ = ["MARKET_SERVICES", "Market", "applied_market", "aws", "load_by_path"]

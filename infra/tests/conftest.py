@@ -139,6 +139,14 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return copy_for_terraform(tmp_path_factory.mktemp("workspace"))
 
 
+# What applying a market root needs from an external emulator (boto3 names): the tests that
+# apply one skip without them (`aws_services`; on LocalStack, rds, glue, ecr, codedeploy, wafv2
+# and IAM enforcement are paid-tier, see README "Tests on LocalStack").
+MARKET_SERVICES = (
+    "s3", "iam", "sts", "kms", "ec2", "lambda", "apigateway", "wafv2", "secretsmanager", "rds",
+    "glue", "ecr", "codedeploy", "sns", "cloudwatch", "logs", "events", "stepfunctions", "firehose",
+)  # fmt: skip
+
 LOCAL_BACKEND_OVERRIDE = 'terraform {\n  backend "local" {}\n}\n'
 EMULATOR_OVERRIDE = "emulator_override.tf"
 
