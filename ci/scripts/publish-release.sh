@@ -17,6 +17,7 @@ case "$RELEASE_PUBLISH_URI" in s3://*.zip) ;; *) echo "RELEASE_PUBLISH_URI must 
 release manifest --out release-manifest.json --image-uri "$IMAGE_URI" --market "$MARKET" \
   --environment "$ENVIRONMENT" --git-commit "$commit" --bundle-prefix "$BUNDLE_PREFIX"
 archive="$(mktemp -d)/release.zip"
-zip -q -r "$archive" . -x 'build/*' 'reports/*' '.venv*'
+# Source only: no provider plugins or state (a state file holds secrets), no local outputs.
+zip -q -r "$archive" . -x 'build/*' 'reports/*' '.venv*' '.git/*' '*/.terraform/*' '*.tfstate*'
 aws s3 cp --only-show-errors "$archive" "$RELEASE_PUBLISH_URI"
 echo "published release $commit ($IMAGE_URI) to $RELEASE_PUBLISH_URI"

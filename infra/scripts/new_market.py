@@ -139,8 +139,12 @@ Next steps (infra/README.md, "Launching a market"):
      ci/scripts/run-db-bootstrap.sh (creates the database roles and fills their secrets).
   5. Upload the raw loans file, start the retraining state machine (first features, model,
      bundle, image and release; docs/operations.md, "Launching a market"), then commit: the
-     release pipeline deploys {market}/staging on every push (prod after approval), running
-     db-bootstrap after each apply.
+     release pipeline deploys {market}/staging on every push, running db-bootstrap after
+     each apply.
+  6. Link prod to staging: set staging's delivery.release_publish and prod's
+     delivery.release_source to one S3 object (e.g. staging's artifacts bucket, key
+     releases/{market}/release.zip; its bucket policy must grant prod's roles). Prod's pipeline
+     then deploys exactly the release that passed staging, after approval.
 """
 
 

@@ -139,6 +139,14 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return copy_for_terraform(tmp_path_factory.mktemp("workspace"))
 
 
+# What applying a market root needs from an external emulator (boto3 names): the tests that
+# apply one skip without them (`aws_services`; on LocalStack, rds, glue, ecr, codedeploy, wafv2
+# and IAM enforcement are paid-tier, see README "Tests on LocalStack").
+MARKET_SERVICES = (
+    "s3", "iam", "sts", "kms", "ec2", "lambda", "apigateway", "wafv2", "secretsmanager", "rds",
+    "glue", "ecr", "codedeploy", "sns", "cloudwatch", "logs", "events", "stepfunctions", "firehose",
+)  # fmt: skip
+
 LOCAL_BACKEND_OVERRIDE = 'terraform {\n  backend "local" {}\n}\n'
 EMULATOR_OVERRIDE = "emulator_override.tf"
 
@@ -166,11 +174,13 @@ def emulator_override(
 # The background Terraform jobs (session fixtures) live in jobs.py; importing them here registers
 # them for every test module. Imported last: jobs.py uses the helpers above.
 from .jobs import (  # noqa: E402
+    BACKGROUND_FIXTURES,
     _start_background_jobs,
     api_redeploy_job,
     background,
     bad_wheels_job,
     bootstrap_plan_job,
+    checkov_job,
     emulator_apply,
     emulator_deployment,
     live_plan_job,
@@ -185,6 +195,7 @@ __all__ = [
     "background",
     "bad_wheels_job",
     "bootstrap_plan_job",
+    "checkov_job",
     "emulator_apply",
     "emulator_deployment",
     "live_plan_job",
@@ -192,3 +203,25 @@ __all__ = [
     "new_market_job",
     "sfn_endpoint",
 ]
+
+
+# Jobs whose results come after the emulator apply, most of the session's first minutes.
+AFTER_THE_APPLY = {"emulator_apply", "emulator_deployment", "live_plan_job", "api_redeploy_job"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules that need no background job run first, then those waiting for a quick job, then
+    those waiting for the apply: in file order, test_alarms sat idle on the apply for minutes
+    and every quick test ran only after it. Whole modules move, in file order among themselves,
+    so module fixtures are still set up once."""
+
+    def rank(item: pytest.Item) -> int:
+        names = set(getattr(item, "fixturenames", ()))
+        if names & AFTER_THE_APPLY:
+            return 2
+        return 1 if names & set(BACKGROUND_FIXTURES) else 0
+
+    module_rank: dict[Path, int] = {}
+    for item in items:
+        module_rank[item.path] = max(module_rank.get(item.path, 0), rank(item))
+    items.sort(key=lambda item: module_rank[item.path])

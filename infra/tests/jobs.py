@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,10 +27,12 @@ from .conftest import (
     LIVE,
     LOCAL_BACKEND_OVERRIDE,
     MODULES,
+    REPO,
     Terraform,
     copy_for_terraform,
     emulator_override,
     live_roots,
+    tool_missing,
 )
 
 T = TypeVar("T")
@@ -41,12 +45,14 @@ BACKGROUND_FIXTURES = (
     "new_market_job",
     "bootstrap_plan_job",
     "bad_wheels_job",
+    "checkov_job",
 )
 
 
 @pytest.fixture(scope="session")
 def background() -> Iterator[ThreadPoolExecutor]:
-    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="terraform-job") as pool:
+    # Two of the jobs spend most of their time waiting for the apply, not running.
+    with ThreadPoolExecutor(max_workers=6, thread_name_prefix="terraform-job") as pool:
         yield pool
 
 
@@ -217,46 +223,54 @@ def api_redeploy_job(
     emulator_apply: Future[EmulatorDeployment],
     background: ThreadPoolExecutor,
 ) -> Iterator[Future[dict[str, list[str]]]]:
-    """Plan each API_EDITS change of the emulator root on top of its applied state (its own copy,
-    no refresh, only the API deployment and what it depends on); edit -> the deployment's
-    planned actions."""
+    """Plan each API_EDITS change of the emulator root on top of its applied state (no refresh,
+    only the API deployment and what it depends on); edit -> the deployment's planned actions.
 
-    def job() -> dict[str, list[str]]:
-        copy = copy_for_terraform(tmp_path_factory.mktemp("api-redeploy"))
+    Each edit has its own copy, initialised while the apply runs, and the plans run together
+    once its state is there: one after the other, they made the longest tail of the suite."""
+
+    def edited_copy(name: str) -> Path:
+        copy = copy_for_terraform(tmp_path_factory.mktemp(f"api-redeploy-{name}"))
+        edit = API_EDITS[name]
+        if edit is not None:
+            path, old, new = copy / edit[0], edit[1], edit[2]
+            original = path.read_text()
+            assert original.count(old) == 1, f"{name}: {old!r} is not in {edit[0]} once"
+            path.write_text(original.replace(old, new))
         root = copy / "infra/tests/moto_root"
         (root / "zz_local_backend_override.tf").write_text(LOCAL_BACKEND_OVERRIDE)
         terraform.run(root, *INIT_LOCKED)
-        deployment = wait(emulator_apply)
-        shutil.copyfile(deployment.root / "terraform.tfstate", root / "terraform.tfstate")
-        actions = {}
-        for name, edit in API_EDITS.items():
-            original = None
-            if edit is not None:
-                path, old, new = copy / edit[0], edit[1], edit[2]
-                original = path.read_text()
-                assert original.count(old) == 1, f"{name}: {old!r} is not in {edit[0]} once"
-                path.write_text(original.replace(old, new))
-            terraform.run(
-                root,
-                "plan",
-                "-input=false",
-                "-no-color",
-                "-refresh=false",
-                f"-target={API_DEPLOYMENT}",
-                "-out=tfplan",
-                "-var",
-                f"aws_endpoint_url={moto_endpoint}",
-                "-var",
-                f'aws_service_endpoints={{sfn="{sfn_endpoint}", apigateway="{sfn_endpoint}"}}',
-                "-var",
-                f"aws_region={EMULATOR_REGION}",
-            )
-            plan = json.loads(terraform.run(root, "show", "-json", "tfplan").stdout)
-            [change] = [c for c in plan["resource_changes"] if c["address"] == API_DEPLOYMENT]
-            actions[name] = change["change"]["actions"]
-            if edit is not None and original is not None:
-                (copy / edit[0]).write_text(original)
-        return actions
+        return root
+
+    def deployment_actions(root: Path, state: Path) -> list[str]:
+        shutil.copyfile(state, root / "terraform.tfstate")
+        terraform.run(
+            root,
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-refresh=false",
+            f"-target={API_DEPLOYMENT}",
+            "-out=tfplan",
+            "-var",
+            f"aws_endpoint_url={moto_endpoint}",
+            "-var",
+            f'aws_service_endpoints={{sfn="{sfn_endpoint}", apigateway="{sfn_endpoint}"}}',
+            "-var",
+            f"aws_region={EMULATOR_REGION}",
+        )
+        plan = json.loads(terraform.run(root, "show", "-json", "tfplan").stdout)
+        [change] = [c for c in plan["resource_changes"] if c["address"] == API_DEPLOYMENT]
+        return change["change"]["actions"]  # type: ignore[no-any-return]
+
+    def job() -> dict[str, list[str]]:
+        roots = {name: edited_copy(name) for name in API_EDITS}
+        state = wait(emulator_apply).root / "terraform.tfstate"
+        with ThreadPoolExecutor(max_workers=len(roots)) as plans:
+            actions = {
+                name: plans.submit(deployment_actions, root, state) for name, root in roots.items()
+            }
+            return {name: future.result() for name, future in actions.items()}
 
     yield from run_in_background(background, job)
 
@@ -517,5 +531,57 @@ def bad_wheels_job(
             assert proc.returncode != 0, f"{group}: the bad values planned"
             errors[group] = proc.stderr
         return errors
+
+    yield from run_in_background(background, job)
+
+
+# -- checkov ------------------------------------------------------------------------------------
+
+CHECKOV = Path(os.environ.get("CHECKOV_BIN", str(REPO / ".venv-checkov/bin/checkov")))
+
+
+@pytest.fixture(scope="session")
+def checkov_job(
+    tmp_path_factory: pytest.TempPathFactory, background: ThreadPoolExecutor
+) -> Iterator[Future[dict[str, Any]]]:
+    """checkov over infra/ (the repository's, which no job writes into); its terraform report.
+
+    A job like the Terraform ones because it is a long subprocess that needs nothing else: run
+    in the foreground, it added its whole run to the suite's wall time."""
+
+    def job() -> dict[str, Any]:
+        if not CHECKOV.exists():  # raised again in the waiting test, which skips (or fails in CI)
+            tool_missing(f"checkov not found at {CHECKOV}: `make setup` builds .venv-checkov")
+        out = tmp_path_factory.mktemp("checkov")
+        proc = subprocess.run(
+            [
+                str(CHECKOV),
+                "--directory",
+                str(INFRA),
+                "--framework",
+                "terraform",
+                "--compact",
+                "--skip-download",
+                "--output",
+                "json",
+                "--output-file-path",
+                str(out),
+                "--skip-path",
+                "\\.terraform",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
+            env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
+        )
+        result_file = out / "results_json.json"
+        assert result_file.exists(), (
+            f"checkov produced no report:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        )
+        data = json.loads(result_file.read_text())
+        reports = data if isinstance(data, list) else [data]
+        (terraform,) = [r for r in reports if r["check_type"] == "terraform"]
+        return terraform  # type: ignore[no-any-return]
 
     yield from run_in_background(background, job)

@@ -87,8 +87,9 @@ def _handler_for(upstream: str) -> type[BaseHTTPRequestHandler]:
             connection = http.client.HTTPConnection(
                 target.hostname or "127.0.0.1", target.port, timeout=60
             )
-            headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-            headers["Host"] = target.netloc
+            # Host stays as the client sent it: it is signed (SigV4), and moto checks signatures
+            # when IAM is enforced.
+            headers = dict(self.headers.items())
             connection.request(self.command, self.path, body=body, headers=headers)
             response = connection.getresponse()
             answer = response.read()

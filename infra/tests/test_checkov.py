@@ -2,56 +2,21 @@
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-from pathlib import Path
+from concurrent.futures import Future
 from typing import Any
 
 import pytest
 
-from .conftest import INFRA, REPO, tool_missing
+from .conftest import INFRA
+from .jobs import wait
 
-CHECKOV = Path(os.environ.get("CHECKOV_BIN", str(REPO / ".venv-checkov/bin/checkov")))
 SKIP_COMMENT = re.compile(r"#checkov:skip=(CKV2?_AWS_\d+)(:?)(.*)")
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    if not CHECKOV.exists():
-        tool_missing(f"checkov not found at {CHECKOV}: `make setup` builds .venv-checkov")
-    out = tmp_path_factory.mktemp("checkov")
-    proc = subprocess.run(
-        [
-            str(CHECKOV),
-            "--directory",
-            str(INFRA),
-            "--framework",
-            "terraform",
-            "--compact",
-            "--skip-download",
-            "--output",
-            "json",
-            "--output-file-path",
-            str(out),
-            "--skip-path",
-            "\\.terraform",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-        env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
-    )
-    result_file = out / "results_json.json"
-    assert result_file.exists(), (
-        f"checkov produced no report:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    )
-    data = json.loads(result_file.read_text())
-    reports = data if isinstance(data, list) else [data]
-    (terraform,) = [r for r in reports if r["check_type"] == "terraform"]
-    return terraform  # type: ignore[no-any-return]
+def report(checkov_job: Future[dict[str, Any]]) -> dict[str, Any]:
+    return wait(checkov_job)
 
 
 def test_zero_failed_checks(report: dict[str, Any]) -> None:

@@ -14,10 +14,12 @@ from typing import Any
 import boto3
 import pytest
 
+from .conftest import MARKET_SERVICES
 from .glue_deps import GLUE_PREFIX_KEY, check_job_wheel_arguments, run_upload_script
 from .jobs import EMULATOR_REGION, EmulatorDeployment
 
 REGION = EMULATOR_REGION
+pytestmark = pytest.mark.aws_services(*MARKET_SERVICES)
 
 
 def client(service: str, endpoint: str) -> Any:

@@ -31,15 +31,41 @@ def test_version_record_fits_and_never_loses_the_model_identity(
     assert (decoded["model_version"], decoded["model_sha256"]) == ("42", SHA)
 
 
-def test_a_digest_image_is_shortened_before_who_published_it() -> None:
+def test_a_long_digest_image_keeps_its_digest_and_who_published_it() -> None:
     record = VersionRecord("7", SHA, DIGEST_IMAGE, by="arn:aws:sts::1:assumed-role/ci/b", why="CHG")
     decoded = VersionRecord.decode(record.encode())
 
     assert decoded is not None
     assert decoded.by == record.by
-    assert decoded.image.endswith("~")  # 150 characters of image do not fit beside the hash
+    assert decoded.image == "@sha256:" + "c" * 64  # the repository is the function's own
     assert decoded.image_matches(DIGEST_IMAGE)
-    assert not decoded.image_matches(DIGEST_IMAGE.replace("credit-risk-mx-prod", "other"))
+    assert not decoded.image_matches(DIGEST_IMAGE[:-1] + "d")
+
+
+@given(
+    region=st.sampled_from(["sa-east-1", "ap-southeast-3", "mx-central-1"]),
+    by=st.text(max_size=200),
+    why=st.text(max_size=300),
+)
+def test_two_images_of_one_repository_never_match_each_other(
+    region: str, by: str, why: str
+) -> None:
+    # Regression: the URI was cut to a prefix shared by every image of the repository, so the
+    # second model's image was refused as "already published" with the first model.
+    first = DIGEST_IMAGE.replace("mx-central-1", region)
+    second = first[: -len("c" * 64)] + "e" * 64
+    decoded = VersionRecord.decode(VersionRecord("1", SHA, first, by=by, why=why).encode())
+
+    assert decoded is not None
+    assert decoded.image_matches(first)
+    assert not decoded.image_matches(second)
+
+
+def test_a_digest_image_that_fits_is_recorded_whole() -> None:
+    short = "1.dkr.ecr.x.amazonaws.com/r@sha256:" + "c" * 64
+    assert VersionRecord.decode(VersionRecord("3", SHA, short, by="jane").encode()) == (
+        VersionRecord("3", SHA, short, by="jane")
+    )
 
 
 def test_short_records_round_trip_unchanged() -> None:

@@ -94,7 +94,8 @@ def sweep_cloudwatch(client: Any) -> None:
 
 
 def sweep_iam(iam: Any) -> None:
-    """Roles, users and customer-managed policies (AWS-managed ones are not the tests')."""
+    """Roles, instance profiles, users and customer-managed policies (AWS-managed ones are
+    not the tests')."""
     for role in _pages(iam, "list_roles", "Roles"):
         name = role["RoleName"]
         for policy in _pages(iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name):
@@ -117,6 +118,12 @@ def sweep_iam(iam: Any) -> None:
         for policy in _pages(iam, "list_user_policies", "PolicyNames", UserName=name):
             iam.delete_user_policy(UserName=name, PolicyName=policy)
         iam.delete_user(UserName=name)
+    for profile in _pages(iam, "list_instance_profiles", "InstanceProfiles"):
+        for role in profile.get("Roles", []):
+            iam.remove_role_from_instance_profile(
+                InstanceProfileName=profile["InstanceProfileName"], RoleName=role["RoleName"]
+            )
+        iam.delete_instance_profile(InstanceProfileName=profile["InstanceProfileName"])
     for policy in _pages(iam, "list_policies", "Policies", Scope="Local"):
         arn = policy["Arn"]
         for version in iam.list_policy_versions(PolicyArn=arn)["Versions"]:

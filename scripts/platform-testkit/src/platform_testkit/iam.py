@@ -162,6 +162,8 @@ class IamEnforcement:
     endpoint: str
     admin: AwsCredentials
     account_id: str
+    # False for an external emulator: the kit cannot switch its checks (moto-only call).
+    switches_enforcement: bool = True
 
     def client(self, service: str, credentials: AwsCredentials | None = None) -> Any:
         return (credentials or self.admin).session().client(service, endpoint_url=self.endpoint)
@@ -189,11 +191,16 @@ class IamEnforcement:
         ):
             raise RoleTrustError(f"role {name} does not let {service} assume it")
         sts = self.client("sts")
-        aws.set_iam_enforcement(self.endpoint, enabled=False)
-        try:
+        if not self.switches_enforcement:
             credentials = sts.assume_role(RoleArn=described["Arn"], RoleSessionName=session_name)
-        finally:
-            aws.set_iam_enforcement(self.endpoint, enabled=True)
+        else:
+            aws.set_iam_enforcement(self.endpoint, enabled=False)
+            try:
+                credentials = sts.assume_role(
+                    RoleArn=described["Arn"], RoleSessionName=session_name
+                )
+            finally:
+                aws.set_iam_enforcement(self.endpoint, enabled=True)
         issued = credentials["Credentials"]
         return AwsCredentials(
             issued["AccessKeyId"], issued["SecretAccessKey"], issued["SessionToken"]
@@ -321,3 +328,20 @@ def enforced_iam(endpoint: str) -> Iterator[IamEnforcement]:
             yield IamEnforcement(endpoint=endpoint, admin=admin, account_id=account_id)
     finally:
         aws.set_iam_enforcement(endpoint, enabled=False)
+
+
+@contextmanager
+def external_identity(endpoint: str) -> Iterator[IamEnforcement]:
+    """:func:`enforced_iam` for an emulator the kit did not start (``TEST_AWS_ENDPOINT_URL``):
+    no moto-only calls. The emulator is swept through its public APIs, the admin user is made
+    through IAM and becomes the default identity; roles are assumed through STS as usual.
+    Whether policies are enforced is the emulator's own setting (LocalStack: ``ENFORCE_IAM=1``).
+    """
+    from platform_testkit.emulator import sweep
+
+    sweep(endpoint)
+    admin, account_id = create_admin(endpoint)
+    with environment(admin.env()):
+        yield IamEnforcement(
+            endpoint=endpoint, admin=admin, account_id=account_id, switches_enforcement=False
+        )

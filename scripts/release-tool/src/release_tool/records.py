@@ -19,6 +19,7 @@ from typing import Any
 DESCRIPTION_LIMIT = 256
 RECORD_SCHEMA = 1
 SHRUNK = "~"
+DIGEST_MARK = "@sha256:"
 
 
 def fit_json(payload: dict[str, Any], shrinkable: tuple[str, ...], limit: int) -> str:
@@ -54,6 +55,12 @@ def fit_json(payload: dict[str, Any], shrinkable: tuple[str, ...], limit: int) -
     return text
 
 
+def _digest_of(image_uri: str) -> str | None:
+    """``@sha256:<hex>`` of a digest URI (``repository@sha256:<hex>``), None for a tag URI."""
+    _, at, digest = image_uri.rpartition(DIGEST_MARK)
+    return DIGEST_MARK + digest if at and digest else None
+
+
 def _json_object(text: str | None) -> dict[str, Any] | None:
     if not text:
         return None
@@ -77,11 +84,23 @@ class VersionRecord:
     def encode(self) -> str:
         payload: dict[str, Any] = {"release": RECORD_SCHEMA, **asdict(self)}
         # The model identity never shrinks: the pre-traffic hook checks /version against it.
-        return fit_json(payload, shrinkable=("why", "image", "by"), limit=DESCRIPTION_LIMIT)
+        # Nor does an image's digest: a prefix of two URIs of one repository matches both
+        # images, and the tool would refuse the second as "already published". The repository
+        # goes first (it is the function's own), then the reason, then the publisher.
+        digest = _digest_of(self.image)
+        if digest is None:
+            return fit_json(payload, shrinkable=("why", "image", "by"), limit=DESCRIPTION_LIMIT)
+        try:
+            return fit_json(payload, shrinkable=(), limit=DESCRIPTION_LIMIT)
+        except ValueError:
+            payload["image"] = digest
+            return fit_json(payload, shrinkable=("why", "by"), limit=DESCRIPTION_LIMIT)
 
     def image_matches(self, image_uri: str) -> bool:
-        """The recorded image is ``image_uri`` (a long digest URI may be stored shortened)."""
-        if self.image.endswith(SHRUNK):
+        """The recorded image is ``image_uri`` (a long digest URI is stored as its digest)."""
+        if self.image.startswith(DIGEST_MARK):
+            return _digest_of(image_uri) == self.image
+        if self.image.endswith(SHRUNK):  # records written before digests were kept whole
             return len(self.image) > 1 and image_uri.startswith(self.image[:-1])
         return self.image == image_uri
 
