@@ -246,17 +246,9 @@ def running_moto_server(startup_timeout: float = 30.0) -> Iterator[str]:
     """
     from moto.server import ThreadedMotoServer
 
-    from platform_testkit.moto_iam import (
-        actions_use_iam_prefixes,
-        bucket_policies_see_tls,
-        evaluate_unknown_resources_by_action,
-        sign_empty_bodies_as_sent,
-    )
+    from platform_testkit.moto_iam import apply_corrections
 
-    evaluate_unknown_resources_by_action()
-    sign_empty_bodies_as_sent()
-    bucket_policies_see_tls()
-    actions_use_iam_prefixes()
+    apply_corrections()
     # werkzeug logs every request at INFO, which floods pytest's captured-log sections.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server: ThreadedMotoServer = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

@@ -153,3 +153,12 @@ def actions_use_iam_prefixes() -> None:
 
     IAMRequestBase.__init__ = init  # type: ignore[method-assign]
     setattr(IAMRequestBase, _PREFIX_PATCHED_FLAG, True)
+
+
+def apply_corrections() -> None:
+    """Every correction above, in this process's moto (idempotent): the kit's server and
+    ``python -m platform_testkit.moto_server`` run with the same ones."""
+    evaluate_unknown_resources_by_action()
+    sign_empty_bodies_as_sent()
+    bucket_policies_see_tls()
+    actions_use_iam_prefixes()

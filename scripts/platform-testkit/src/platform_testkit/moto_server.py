@@ -24,17 +24,9 @@ def main(argv: list[str] | None = None) -> None:
 
     from moto.server import ThreadedMotoServer
 
-    from platform_testkit.moto_iam import (
-        actions_use_iam_prefixes,
-        bucket_policies_see_tls,
-        evaluate_unknown_resources_by_action,
-        sign_empty_bodies_as_sent,
-    )
+    from platform_testkit.moto_iam import apply_corrections
 
-    evaluate_unknown_resources_by_action()
-    sign_empty_bodies_as_sent()
-    bucket_policies_see_tls()
-    actions_use_iam_prefixes()
+    apply_corrections()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
     server.start()
