@@ -16,7 +16,6 @@ created through IAM, and whether policies are enforced is the emulator's own set
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -46,6 +45,7 @@ from infra.tests.conftest import (  # noqa: E402
     PROVIDER_ADDRESS,
     copy_for_terraform,
     emulator_override,
+    write_terraform_rc,
 )
 
 MARKET = "co"
@@ -69,14 +69,7 @@ def terraform_env(workdir: Path) -> dict[str, str]:
         if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
             pytest.fail(message)
         pytest.skip(message)
-    config = workdir / "terraform.rc"
-    config.write_text(
-        "provider_installation {\n"
-        f'  filesystem_mirror {{\n    path    = "{mirror}"\n'
-        f'    include = ["{PROVIDER_ADDRESS}"]\n  }}\n'
-        f'  direct {{\n    exclude = ["{PROVIDER_ADDRESS}"]\n  }}\n'
-        "}\n"
-    )
+    config = write_terraform_rc(workdir / "terraform.rc", mirror)
     return {
         "TF_CLI_CONFIG_FILE": str(config),
         "TF_IN_AUTOMATION": "1",
@@ -248,14 +241,4 @@ def applied_market(workdir: Path, endpoint: str, external: bool) -> Iterator[Mar
         yield applied
 
 
-def load_by_path(name: str, path: Path) -> Any:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their module by name
-    spec.loader.exec_module(module)
-    return module
-
-
-__all__ = ["MARKET_SERVICES", "Market", "applied_market", "aws", "load_by_path"]
+__all__ = ["MARKET_SERVICES", "Market", "applied_market", "aws"]

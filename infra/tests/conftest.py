@@ -86,6 +86,18 @@ class Terraform:
         return proc
 
 
+def write_terraform_rc(config: Path, mirror: Path) -> Path:
+    """A CLI config installing hashicorp/aws from the filesystem mirror only (no registry)."""
+    config.write_text(
+        "provider_installation {\n"
+        f'  filesystem_mirror {{\n    path    = "{mirror}"\n'
+        f'    include = ["{PROVIDER_ADDRESS}"]\n  }}\n'
+        f'  direct {{\n    exclude = ["{PROVIDER_ADDRESS}"]\n  }}\n'
+        "}\n"
+    )
+    return config
+
+
 @pytest.fixture(scope="session")
 def terraform(tmp_path_factory: pytest.TempPathFactory) -> Terraform:
     """terraform with a CLI config that installs hashicorp/aws only from the local mirror."""
@@ -99,15 +111,7 @@ def terraform(tmp_path_factory: pytest.TempPathFactory) -> Terraform:
             f"no hashicorp/aws provider in the filesystem mirror {mirror} "
             "(set TF_PLUGIN_MIRROR to a mirror directory)"
         )
-    config_dir = tmp_path_factory.mktemp("terraform-cli")
-    config = config_dir / "terraform.rc"
-    config.write_text(
-        "provider_installation {\n"
-        f'  filesystem_mirror {{\n    path    = "{mirror}"\n'
-        f'    include = ["{PROVIDER_ADDRESS}"]\n  }}\n'
-        f'  direct {{\n    exclude = ["{PROVIDER_ADDRESS}"]\n  }}\n'
-        "}\n"
-    )
+    config = write_terraform_rc(tmp_path_factory.mktemp("terraform-cli") / "terraform.rc", mirror)
     env = {
         **os.environ,
         "TF_CLI_CONFIG_FILE": str(config),

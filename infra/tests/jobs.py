@@ -110,6 +110,19 @@ def sfn_endpoint(moto_endpoint: str) -> Iterator[str]:
         yield endpoint
 
 
+def emulator_variables(moto_endpoint: str, sfn_endpoint: str) -> list[str]:
+    """`-var` arguments pointing tests/moto_root at the emulator (Step Functions and API
+    Gateway through the shim)."""
+    return [
+        "-var",
+        f"aws_endpoint_url={moto_endpoint}",
+        "-var",
+        f'aws_service_endpoints={{sfn="{sfn_endpoint}", apigateway="{sfn_endpoint}"}}',
+        "-var",
+        f"aws_region={EMULATOR_REGION}",
+    ]
+
+
 @pytest.fixture(scope="session")
 def emulator_apply(
     terraform: Terraform,
@@ -121,14 +134,7 @@ def emulator_apply(
     """Apply tests/moto_root once per session (in the background); destroy it at the end and
     check that nothing is left."""
     root = workspace / "infra/tests/moto_root"
-    variables = [
-        "-var",
-        f"aws_endpoint_url={moto_endpoint}",
-        "-var",
-        f'aws_service_endpoints={{sfn="{sfn_endpoint}", apigateway="{sfn_endpoint}"}}',
-        "-var",
-        f"aws_region={EMULATOR_REGION}",
-    ]
+    variables = emulator_variables(moto_endpoint, sfn_endpoint)
 
     def apply() -> EmulatorDeployment:
         (root / "zz_local_backend_override.tf").write_text(LOCAL_BACKEND_OVERRIDE)
@@ -252,12 +258,7 @@ def api_redeploy_job(
             "-refresh=false",
             f"-target={API_DEPLOYMENT}",
             "-out=tfplan",
-            "-var",
-            f"aws_endpoint_url={moto_endpoint}",
-            "-var",
-            f'aws_service_endpoints={{sfn="{sfn_endpoint}", apigateway="{sfn_endpoint}"}}',
-            "-var",
-            f"aws_region={EMULATOR_REGION}",
+            *emulator_variables(moto_endpoint, sfn_endpoint),
         )
         plan = json.loads(terraform.run(root, "show", "-json", "tfplan").stdout)
         [change] = [c for c in plan["resource_changes"] if c["address"] == API_DEPLOYMENT]
